@@ -13,7 +13,7 @@ import optax
 # %% auto 0
 __all__ = ['Bounds', 'ORACLE_EXTRAS', 'ALGORITHMS', 'PROBLEMS', 'UnknownNameError', 'Registry', 'GaussianNoise', 'Problem',
            'Algorithm', 'register', 'resolve_algorithm', 'Trace', 'compile_count', 'run', 'sweep', 'register_problem',
-           'get_problem']
+           'get_problem', 'atomic_write', 'save_metrics']
 
 # %% ../nbs/00_core.ipynb
 class UnknownNameError(KeyError):
@@ -406,3 +406,33 @@ def get_problem(problem, **knobs) -> Problem:
     "A `Problem` from a name or a Problem, with knob defaults overridden by `knobs`."
     p = _resolve_problem(problem)
     return p.with_knobs(**knobs) if knobs else p
+
+# %% ../nbs/00_core.ipynb
+import json, os, tempfile
+from pathlib import Path
+
+def atomic_write(path, data:str|bytes) -> Path:
+    "Write `data` to `path` via a temporary file and an atomic rename."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data.encode() if isinstance(data, str) else data); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp): os.unlink(tmp)
+        raise
+    return path
+
+def _jsonable(v):
+    if isinstance(v, dict): return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)): return [_jsonable(x) for x in v]
+    a = np.asarray(v)
+    if a.ndim: return [_jsonable(x) for x in a]
+    return a.item() if a.dtype.kind in 'fiub' else str(v)
+
+def save_metrics(path, metrics:dict) -> dict:
+    "Record a notebook's checked numbers as JSON at `path` (no-op when `path` is None); returns plain-Python metrics."
+    m = _jsonable(metrics)
+    if path is not None: atomic_write(path, json.dumps(m, indent=1, sort_keys=True))
+    return m
