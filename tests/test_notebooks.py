@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NBS = sorted(p.name for p in (ROOT / "nbs").glob("*.ipynb") if p.name != "index.ipynb")
+NBS = sorted(str(p.relative_to(ROOT / "nbs")) for p in (ROOT / "nbs").rglob("*.ipynb")
+             if p.name != "index.ipynb" and not any(part.startswith((".", "_")) for part in p.relative_to(ROOT / "nbs").parts))
 GOLDEN = ROOT / "tests" / "golden"
 
 def _close(a, b, rtol, atol):
@@ -20,11 +21,11 @@ def _close(a, b, rtol, atol):
 def test_notebook(nb, tmp_path):
     pm = pytest.importorskip("papermill")
     metrics_path = tmp_path / "metrics.json"
-    pm.execute_notebook(str(ROOT / "nbs" / nb), str(tmp_path / nb), parameters=dict(quick=True, metrics_path=str(metrics_path)),
-                        kernel_name="python3", cwd=str(ROOT / "nbs"), progress_bar=False)
+    pm.execute_notebook(str(ROOT / "nbs" / nb), str(tmp_path / Path(nb).name), parameters=dict(quick=True, metrics_path=str(metrics_path)),
+                        kernel_name="python3", cwd=str((ROOT / "nbs" / nb).parent), progress_bar=False)
     assert metrics_path.exists(), f"{nb} did not record its metrics (end it with save_metrics(metrics_path, metrics))"
     got = json.loads(metrics_path.read_text())
-    gfile = GOLDEN / (Path(nb).stem + ".json")
+    gfile = GOLDEN / (nb[:-len(".ipynb")].replace("/", "__") + ".json")
     if os.environ.get("OPTBENCH_UPDATE_GOLDEN"):
         old = json.loads(gfile.read_text()) if gfile.exists() else {}
         new = {k: {"value": v, "rtol": old.get(k, {}).get("rtol", 1e-6), "atol": old.get(k, {}).get("atol", 1e-12)} for k, v in got.items()}

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "nbs").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "nbs").rglob("*.ipynb"))
 
 def _bin(name):
     p = Path(sys.executable).parent / name
@@ -24,7 +24,7 @@ def test_nbdev_clean_is_noop(tmp_path):
     if not _bin("nbdev_clean"): pytest.skip("nbdev is not installed (pip install -e '.[dev]')")
     shutil.copytree(ROOT / "nbs", tmp_path / "nbs"); shutil.copy(ROOT / "settings.ini", tmp_path)
     subprocess.run([_bin("nbdev_clean")], cwd=tmp_path, check=True, capture_output=True)
-    changed = [p.name for p in NOTEBOOKS if (tmp_path / "nbs" / p.name).read_bytes() != p.read_bytes()]
+    changed = [str(p) for p in NOTEBOOKS if (tmp_path / p.relative_to(ROOT)).read_bytes() != p.read_bytes()]
     assert not changed, f"nbdev_clean changes {changed}: run nbdev_clean and commit"
 
 def test_package_in_sync_with_notebooks(tmp_path):
