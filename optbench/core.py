@@ -411,6 +411,9 @@ def get_problem(problem, **knobs) -> Problem:
 import json, os, tempfile
 from pathlib import Path
 
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 def atomic_write(path, data:str|bytes) -> Path:
     "Write `data` to `path` via a temporary file and an atomic rename."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -418,6 +421,7 @@ def atomic_write(path, data:str|bytes) -> Path:
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(data.encode() if isinstance(data, str) else data); f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.unlink(tmp)

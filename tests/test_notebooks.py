@@ -1,6 +1,8 @@
 """Execute every notebook with papermill (its `parameters` cell gets quick values) and compare the metrics it records
 with the golden file tests/golden/<notebook>.json: {"metric": {"value": v, "rtol": r, "atol": a}}.
-Set OPTBENCH_UPDATE_GOLDEN=1 to (re)write golden values from a run (tolerances of existing entries are kept)."""
+Set OPTBENCH_UPDATE_GOLDEN=1 to (re)write golden values from a run (tolerances of existing entries are kept; new entries
+get rtol 1e-4, atol 1e-12). Rounding-level metrics (parity errors, deviations) are stored with rtol 0, atol 1e-10: they
+pass while they stay below 1e-10."""
 import json, math, os
 from pathlib import Path
 import pytest
@@ -11,6 +13,7 @@ NBS = sorted(str(p.relative_to(ROOT / "nbs")) for p in (ROOT / "nbs").rglob("*.i
 GOLDEN = ROOT / "tests" / "golden"
 
 def _close(a, b, rtol, atol):
+    if isinstance(b, dict): return isinstance(a, dict) and a.keys() == b.keys() and all(_close(a[k], b[k], rtol, atol) for k in b)
     if isinstance(b, list): return isinstance(a, list) and len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(b, (int, float)) and not isinstance(b, bool):
         if isinstance(b, float) and math.isnan(b): return isinstance(a, float) and math.isnan(a)
@@ -28,7 +31,7 @@ def test_notebook(nb, tmp_path):
     gfile = GOLDEN / (nb[:-len(".ipynb")].replace("/", "__") + ".json")
     if os.environ.get("OPTBENCH_UPDATE_GOLDEN"):
         old = json.loads(gfile.read_text()) if gfile.exists() else {}
-        new = {k: {"value": v, "rtol": old.get(k, {}).get("rtol", 1e-6), "atol": old.get(k, {}).get("atol", 1e-12)} for k, v in got.items()}
+        new = {k: {"value": v, "rtol": old.get(k, {}).get("rtol", 1e-4), "atol": old.get(k, {}).get("atol", 1e-12)} for k, v in got.items()}
         gfile.write_text(json.dumps(new, indent=1, sort_keys=True) + "\n")
     assert gfile.exists(), f"no golden file {gfile.relative_to(ROOT)}; create it with OPTBENCH_UPDATE_GOLDEN=1"
     golden = json.loads(gfile.read_text())
