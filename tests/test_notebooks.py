@@ -17,7 +17,9 @@ def _close(a, b, rtol, atol):
     if isinstance(b, list): return isinstance(a, list) and len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(b, (int, float)) and not isinstance(b, bool):
         if isinstance(b, float) and math.isnan(b): return isinstance(a, float) and math.isnan(a)
-        return isinstance(a, (int, float)) and abs(a - b) <= atol + rtol * abs(b)
+        if not isinstance(a, (int, float)): return False
+        if math.isinf(a) or math.isinf(b): return a == b
+        return abs(a - b) <= atol + rtol * abs(b)
     return a == b
 
 @pytest.mark.parametrize("nb", NBS)
