@@ -54,6 +54,9 @@ class GaussianNoise:
     "Additive gradient noise: $\\tilde g = \\nabla f(x) + \\sigma\\,\\xi$, $\\xi\\sim N(0,I)$, with $\\sigma$ = knob `noise`."
     def __call__(self, key, x, grad, fn, knobs):
         return grad + knobs['noise'] * jax.random.normal(key, grad.shape, grad.dtype)
+    def active(self, knobs):
+        "Whether this step draws noise at all (a traced bool): with `noise` = 0 the runner skips the random numbers."
+        return knobs['noise'] != 0
 
 # %% ../nbs/00_core.ipynb
 Bounds = tuple  # ((xmin, xmax), (ymin, ymax)) for 2-D plots
@@ -239,43 +242,55 @@ def _oracle(fn, knobs, names):
             'hessian_fn': lambda: jax.hessian(f)}
     return {k: make[k]() for k in names if k in make}
 
-def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:dict, knobs:dict, x0, key):
-    "The scan itself (pure; jitted and vmapped by `run` and `sweep`)."
+def _noise_active(noise_model, knobs):
+    "Traced bool: does `noise_model` draw random numbers with these knobs? (True when the model cannot tell.)"
+    return noise_model.active(knobs) if hasattr(noise_model, 'active') else True
+
+def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:dict, knobs:dict, x0, key, noisy=None):
+    "The scan itself (pure; jitted and vmapped by `run` and `sweep`). `noisy`: traced bool choosing the noisy scan."
     opt = alg.make(**dict(static_hp), **hp)
     if not isinstance(opt, optax.GradientTransformationExtraArgs): opt = optax.with_extra_args_support(opt)
     extras = _oracle(fn, knobs, alg.oracle)
     vg = jax.value_and_grad(fn)
     nan = jnp.array(jnp.nan, x0.dtype)
+    state0 = opt.init(x0)
+    has_ss = _find_field(state0, 'step_size') is not None   # record step sizes only for methods that have them
 
-    def record(k, x, v, g, calls, ss, div):
-        bad = (div >= 0) & (k >= div)
-        return x, jnp.where(bad, nan, v), jnp.where(bad, nan, jnp.linalg.norm(g)), calls, ss
+    def scan(with_noise:bool):
+        def step(carry, k):
+            x, state, key, calls, div = carry
+            v, g = vg(x, knobs)
+            div = jnp.where((div < 0) & ~(jnp.isfinite(v) & jnp.all(jnp.isfinite(g))), k, div)
+            gt = g
+            if with_noise:
+                key, sub = jax.random.split(key)
+                gt = jnp.asarray(noise_model(sub, x, g, fn, knobs), g.dtype)
+            kw = {n: e for n, e in (('value', v), ('grad', gt)) if n in alg.oracle}
+            u, new_state = opt.update(gt, state, x, **kw, **extras)
+            x_new = optax.apply_updates(x, u)
+            div = jnp.where((div < 0) & (k < steps) & ~jnp.all(jnp.isfinite(x_new)), k + 1, div)
+            frozen = div >= 0
+            extra = _find_field(new_state, 'extra_calls')
+            n_calls = calls + 1 + (0 if extra is None else jnp.asarray(extra, calls.dtype))
+            out = (x, v, jnp.linalg.norm(g), calls)                # x_k, f(x_k), |grad f(x_k)|, calls before x_k
+            if has_ss: out = out + (jnp.where(k < steps, jnp.asarray(_find_field(new_state, 'step_size'), x0.dtype), nan),)
+            new_state = jax.tree.map(lambda a, b: jnp.where(frozen, a, b), state, new_state)
+            return (jnp.where(frozen, x, x_new), new_state, key, jnp.where(frozen, calls, n_calls), div), out
+        carry0 = (x0, state0, key, jnp.array(0, jnp.int32), jnp.array(-1, jnp.int32))
+        # steps + 1 iterations: the last one only records x_T (its update is discarded), so the history needs no
+        # concatenation afterwards, which would copy every array once more
+        (_, _, _, _, div), hist = jax.lax.scan(step, carry0, jnp.arange(steps + 1, dtype=jnp.int32))
+        return div, hist
 
-    def step(carry, k):
-        x, state, key, calls, div = carry
-        v, g = vg(x, knobs)
-        div = jnp.where((div < 0) & ~(jnp.isfinite(v) & jnp.all(jnp.isfinite(g))), k, div)
-        key, sub = jax.random.split(key)
-        gt = noise_model(sub, x, g, fn, knobs)
-        kw = {n: e for n, e in (('value', v), ('grad', gt)) if n in alg.oracle}
-        u, new_state = opt.update(gt, state, x, **kw, **extras)
-        x_new = optax.apply_updates(x, u)
-        div = jnp.where((div < 0) & ~jnp.all(jnp.isfinite(x_new)), k + 1, div)
-        frozen = div >= 0
-        ss = _find_field(new_state, 'step_size')
-        ss = nan if ss is None else jnp.asarray(ss, x0.dtype)
-        extra = _find_field(new_state, 'extra_calls')
-        n_calls = calls + 1 + (0 if extra is None else jnp.asarray(extra, calls.dtype))
-        out = record(k, x, v, g, calls, ss, div)
-        new_state = jax.tree.map(lambda a, b: jnp.where(frozen, a, b), state, new_state)
-        return (jnp.where(frozen, x, x_new), new_state, key, jnp.where(frozen, calls, n_calls), div), out
-
-    carry0 = (x0, opt.init(x0), key, jnp.array(0, jnp.int32), jnp.array(-1, jnp.int32))
-    (x, _, _, calls, div), hist = jax.lax.scan(step, carry0, jnp.arange(steps, dtype=jnp.int32))
-    v, g = vg(x, knobs)
-    div = jnp.where((div < 0) & ~(jnp.isfinite(v) & jnp.all(jnp.isfinite(g))), steps, div)
-    last = record(steps, x, v, g, calls, nan, div)
-    params, value, gnorm, ncalls, ss = (jnp.concatenate([h, jnp.asarray(l)[None]]) for h, l in zip(hist, last))
+    # The noise decision is loop-invariant, so it is taken once, outside the scan: a noise-free run draws no random
+    # numbers at all (threefry would otherwise dominate the cost of a step on a 2-D landscape).
+    if noisy is None: noisy = _noise_active(noise_model, knobs)
+    if noisy is True: div, hist = scan(True)
+    else: div, hist = jax.lax.cond(noisy, lambda: scan(True), lambda: scan(False))
+    params, value, gnorm, ncalls = hist[:4]
+    bad = (div >= 0) & (jnp.arange(steps + 1) >= div)     # from the first non-finite step on: NaN, never a silent value
+    value, gnorm = jnp.where(bad, nan, value), jnp.where(bad, nan, gnorm)
+    ss = hist[4] if has_ss else jnp.full(value.shape, jnp.nan, x0.dtype)
     return Trace(params, value, gnorm, ncalls, ss, div)
 
 # %% ../nbs/00_core.ipynb
@@ -285,7 +300,12 @@ def _runner(alg, static_hp, fn, noise_model, steps, batched:bool):
     key = (alg.make, alg.oracle, static_hp, fn, noise_model, steps, batched)
     if key not in _RUNNERS:
         f = functools.partial(_trajectory, alg, static_hp, fn, noise_model, steps)
-        if batched: f = jax.vmap(f, in_axes=(0, 0, None, 0))
+        if batched:
+            def f(hp, knobs, x0, seeds, f=f):
+                # one noise decision for the whole batch, outside vmap, so it stays a real branch
+                noisy = jnp.any(jax.vmap(functools.partial(_noise_active, noise_model))(knobs))
+                keys = jax.vmap(jax.random.PRNGKey)(seeds)
+                return jax.vmap(lambda h, kn, k: f(h, kn, x0, k, noisy))(hp, knobs, keys)
         _RUNNERS[key] = jax.jit(f)
     return _RUNNERS[key]
 
@@ -306,8 +326,8 @@ def _start(problem, x0):
                          f"pass x0 of shape ({problem.dim},).")
     if not np.all(np.isfinite(a)): raise ValueError(f"x0={a.tolist()} is not finite; pass a finite start point.")
     explicit32 = isinstance(x0, (np.ndarray, jax.Array)) and a.dtype == np.float32
-    dtype = jnp.float32 if explicit32 else jnp.result_type(float)
-    return jnp.asarray(a, dtype)
+    dtype = np.float32 if explicit32 else np.dtype(jnp.result_type(float))
+    return np.asarray(a, dtype)
 
 def _resolve_problem(problem) -> Problem:
     if isinstance(problem, Problem): return problem
@@ -317,7 +337,7 @@ def _resolve_problem(problem) -> Problem:
 
 def _split_kwargs(alg:Algorithm, problem:Problem, kw:dict):
     "Split keyword arguments into traced hyperparameters, static hyperparameters and knobs."
-    params = inspect.signature(alg.make).parameters
+    params = _parameters(alg.make)
     hp, static, knobs = dict(alg.defaults), dict(alg.static), {}
     for k, v in kw.items():
         if k in alg.static: static[k] = v
@@ -336,9 +356,21 @@ def _split_kwargs(alg:Algorithm, problem:Problem, kw:dict):
     _check_hparams(alg, hp)
     return hp, tuple(sorted(static.items())), _check_knobs(problem, knobs)
 
+@functools.lru_cache(maxsize=None)
+def _parameters(make) -> dict:
+    "The parameters of a constructor's signature (cached: `run` is called in tight loops by widgets and benchmarks)."
+    return dict(inspect.signature(make).parameters)
+
+@functools.lru_cache(maxsize=4096)
+def _int_key(seed:int): return jax.random.PRNGKey(seed)
+
 def _key(key):
-    if isinstance(key, (int, np.integer)): return jax.random.PRNGKey(int(key))
+    if isinstance(key, (int, np.integer)): return _int_key(int(key))
     return key
+
+def _arg(v, dt):
+    "A traced argument of dtype `dt`: numpy for concrete values (cheap to pass to jit), cast for JAX arrays and tracers."
+    return v.astype(dt) if isinstance(v, jax.Array) else np.asarray(v, dt)
 
 def _steps(steps):
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
@@ -353,8 +385,8 @@ def run(opt, problem, steps:int=100, *, key=0, x0=None, **kwargs) -> Trace:
     x0 = _start(problem, x0)
     hp, static, knobs = _split_kwargs(alg, problem, kwargs)
     dt = x0.dtype
-    hp = {k: jnp.asarray(v, dt) for k, v in hp.items()}
-    knobs = {k: jnp.asarray(v, dt) for k, v in {**problem.knobs, **knobs}.items()}
+    hp = {k: _arg(v, dt) for k, v in hp.items()}
+    knobs = {k: _arg(v, dt) for k, v in {**problem.knobs, **knobs}.items()}
     f = _runner(alg, static, problem.fn, problem.noise_model, steps, False)
     return f(hp, knobs, x0, _key(key))
 
@@ -372,6 +404,8 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     if seeds is not None:
         seed_list = np.arange(seeds) if np.ndim(seeds) == 0 else np.asarray(seeds)
         if seed_list.size == 0: raise ValueError("seeds must name at least one seed.")
+        if seed_list.dtype.kind not in 'iu' or seed_list.min() < 0 or seed_list.max() >= 2**32:
+            raise ValueError(f"seeds must be non-negative integers below 2**32, got {seed_list.tolist()}.")
     shape = tuple(v.size for v in axes.values()) + (() if seed_list is None else (seed_list.size,))
     mesh = np.meshgrid(*axes.values(), *([] if seed_list is None else [seed_list]), indexing='ij')
     flat = {k: m.ravel() for k, m in zip(axes, mesh)}
@@ -381,18 +415,19 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     hp = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in hp.items()}
     knobs = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in {**problem.knobs, **knobs}.items()}
     seeds_flat = np.zeros(R, int) if seed_list is None else mesh[-1].ravel().astype(int)
-    keys = jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds_flat))
+    keys = np.asarray(seeds_flat, np.uint32)    # PRNG keys are made from these inside the compiled function
     f = _runner(alg, static, problem.fn, problem.noise_model, steps, True)
     C = R if chunk_size is None else max(1, min(int(chunk_size), R))
     parts = []
     for s in range(0, R, C):
-        sl = lambda a: a[s:s + C]
         n = min(C, R - s)
+        if n == R: parts.append(f(hp, knobs, x0, keys)); break    # one chunk: no slicing, no copies
+        sl = lambda a: a[s:s + C]
         pad = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], C - n, axis=0)]) if n < C else a
-        parts.append(jax.tree.map(lambda a: a[:n], f(jax.tree.map(lambda a: pad(sl(a)), hp),
-                                                      jax.tree.map(lambda a: pad(sl(a)), knobs), x0, pad(sl(keys)))))
+        out = f(jax.tree.map(lambda a: pad(sl(a)), hp), jax.tree.map(lambda a: pad(sl(a)), knobs), x0, pad(sl(keys)))
+        parts.append(out if n == C else jax.tree.map(lambda a: a[:n], out))
     out = parts[0] if len(parts) == 1 else jax.tree.map(lambda *a: jnp.concatenate(a), *parts)
-    return Trace(*(a.reshape(shape + a.shape[1:]) for a in out))
+    return Trace(*(a if a.shape[:1] == shape else a.reshape(shape + a.shape[1:]) for a in out))
 
 # %% ../nbs/00_core.ipynb
 PROBLEMS = Registry('problem', plugins=('optbench.landscapes',))
