@@ -326,7 +326,7 @@ def _start(problem, x0):
                          f"pass x0 of shape ({problem.dim},).")
     if not np.all(np.isfinite(a)): raise ValueError(f"x0={a.tolist()} is not finite; pass a finite start point.")
     explicit32 = isinstance(x0, (np.ndarray, jax.Array)) and a.dtype == np.float32
-    dtype = np.float32 if explicit32 else np.dtype(jnp.result_type(float))
+    dtype = np.float32 if explicit32 or not jax.config.jax_enable_x64 else np.float64   # JAX's default float
     return np.asarray(a, dtype)
 
 def _resolve_problem(problem) -> Problem:
