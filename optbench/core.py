@@ -247,7 +247,7 @@ def _noise_active(noise_model, knobs):
     return noise_model.active(knobs) if hasattr(noise_model, 'active') else True
 
 def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:dict, knobs:dict, x0, key, noisy=None):
-    "The scan itself (pure; jitted and vmapped by `run` and `sweep`). `noisy`: traced bool choosing the noisy scan."
+    "The scan (pure; jitted and vmapped by `run` and `sweep`). `noisy`: traced bool choosing the noisy scan."
     opt = alg.make(**dict(static_hp), **hp)
     if not isinstance(opt, optax.GradientTransformationExtraArgs): opt = optax.with_extra_args_support(opt)
     extras = _oracle(fn, knobs, alg.oracle)
@@ -255,6 +255,8 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     nan = jnp.array(jnp.nan, x0.dtype)
     state0 = opt.init(x0)
     has_ss = _find_field(state0, 'step_size') is not None   # record step sizes only for methods that have them
+
+    has_extra = _find_field(state0, 'extra_calls') is not None   # oracle calls beyond one per step are counted
 
     def scan(with_noise:bool):
         def step(carry, k):
@@ -269,13 +271,12 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
             u, new_state = opt.update(gt, state, x, **kw, **extras)
             x_new = optax.apply_updates(x, u)
             div = jnp.where((div < 0) & (k < steps) & ~jnp.all(jnp.isfinite(x_new)), k + 1, div)
-            frozen = div >= 0
-            extra = _find_field(new_state, 'extra_calls')
-            n_calls = calls + 1 + (0 if extra is None else jnp.asarray(extra, calls.dtype))
-            out = (x, v, jnp.linalg.norm(g), calls)                # x_k, f(x_k), |grad f(x_k)|, calls before x_k
+            out = (x, v, jnp.linalg.norm(g))                     # x_k, f(x_k), |grad f(x_k)|
+            if has_extra:
+                out = out + (calls,)                             # oracle calls spent before x_k
+                calls = calls + 1 + jnp.asarray(_find_field(new_state, 'extra_calls'), calls.dtype)
             if has_ss: out = out + (jnp.where(k < steps, jnp.asarray(_find_field(new_state, 'step_size'), x0.dtype), nan),)
-            new_state = jax.tree.map(lambda a, b: jnp.where(frozen, a, b), state, new_state)
-            return (jnp.where(frozen, x, x_new), new_state, key, jnp.where(frozen, calls, n_calls), div), out
+            return (x_new, new_state, key, calls, div), out
         carry0 = (x0, state0, key, jnp.array(0, jnp.int32), jnp.array(-1, jnp.int32))
         # steps + 1 iterations: the last one only records x_T (its update is discarded), so the history needs no
         # concatenation afterwards, which would copy every array once more
@@ -287,11 +288,29 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     if noisy is None: noisy = _noise_active(noise_model, knobs)
     if noisy is True: div, hist = scan(True)
     else: div, hist = jax.lax.cond(noisy, lambda: scan(True), lambda: scan(False))
-    params, value, gnorm, ncalls = hist[:4]
-    bad = (div >= 0) & (jnp.arange(steps + 1) >= div)     # from the first non-finite step on: NaN, never a silent value
-    value, gnorm = jnp.where(bad, nan, value), jnp.where(bad, nan, gnorm)
-    ss = hist[4] if has_ss else jnp.full(value.shape, jnp.nan, x0.dtype)
-    return Trace(params, value, gnorm, ncalls, ss, div)
+    hist = dict(zip(('params', 'value', 'grad_norm') + (('calls',) if has_extra else ()) + (('step_size',) if has_ss else ()), hist))
+    return _finish(div, hist, steps)
+
+def _fill(div, hist:dict, steps:int) -> Trace:
+    "A Trace from a raw history without divergence: one call per step unless counted, NaN step sizes unless recorded."
+    params = hist['params']
+    ks = jnp.broadcast_to(jnp.arange(steps + 1, dtype=jnp.int32), params.shape[:-1])
+    nan = jnp.full(params.shape[:-1], jnp.nan, params.dtype)
+    return Trace(params, hist['value'], hist['grad_norm'], hist.get('calls', ks), hist.get('step_size', nan), div)
+
+def _finish(div, hist:dict, steps:int) -> Trace:
+    """Divergence is handled after the scan, on the recorded history (cheaper than freezing inside the loop): from
+    step `div` on, value, grad norm and step size are NaN, and the iterate and the call count stay at the last finite
+    point: x_div when only f or its gradient overflowed there, x_{div-1} when x_div itself is not finite."""
+    tr = _fill(div, hist, steps)
+    ks = jnp.arange(steps + 1)
+    bad = (div >= 0) & (ks >= div)
+    last = jnp.maximum(jnp.where(jnp.all(jnp.isfinite(tr.params[jnp.maximum(div, 0)])), div, div - 1), 0)
+    after = (div >= 0) & (ks > last)
+    nan = jnp.array(jnp.nan, tr.value.dtype)
+    return Trace(jnp.where(after[:, None], tr.params[last], tr.params), jnp.where(bad, nan, tr.value),
+                 jnp.where(bad, nan, tr.grad_norm), jnp.where(after, tr.calls[last], tr.calls),
+                 jnp.where(bad, nan, tr.step_size), div)
 
 # %% ../nbs/00_core.ipynb
 _RUNNERS: dict = {}
