@@ -116,7 +116,11 @@ def _check_knobs(problem, knobs:dict) -> dict:
     for k, v in knobs.items():
         if k not in problem.knobs:
             raise TypeError(f"{problem.name} has no knob {k!r}.{_suggest(k, problem.knobs)}")
-        if _is_concrete(v):
+        if type(v) is float and math.isfinite(v):
+            lo, hi, _ = problem.knob_ranges.get(k, (-math.inf, math.inf, False))
+            if not lo <= v <= hi:
+                raise ValueError(f"knob {k}={v} is out of range for {problem.name}: use {lo} <= {k} <= {hi}.")
+        elif _is_concrete(v):
             a = np.asarray(v, dtype=float)
             lo, hi, _ = problem.knob_ranges.get(k, (-np.inf, np.inf, False))
             if not np.all(np.isfinite(a)): raise ValueError(f"knob {k}={v} must be finite.")
@@ -162,7 +166,11 @@ _DEFAULT_CONSTRAINTS = {'learning_rate': (0.0, math.inf, True, True), 'momentum'
 def _check_hparams(alg:Algorithm, hp:dict):
     cons = {**_DEFAULT_CONSTRAINTS, **alg.constraints}
     for k, v in hp.items():
-        if k not in cons or not _is_concrete(v): continue
+        if k not in cons: continue
+        if type(v) is float:                                  # the common case, checked without numpy
+            lo, hi, lo_open, hi_open = cons[k]
+            if math.isfinite(v) and ((v > lo) if lo_open else (v >= lo)) and ((v < hi) if hi_open else (v <= hi)): continue
+        elif not _is_concrete(v): continue
         a = np.asarray(v)
         if a.dtype.kind not in 'fiu':
             raise TypeError(f"{k} must be a number, got {v!r} of type {type(v).__name__}.")
@@ -333,8 +341,13 @@ def compile_count() -> int:
     return sum(f._cache_size() for f in _RUNNERS.values())
 
 # %% ../nbs/00_core.ipynb
+@functools.lru_cache(maxsize=1024)
+def _default_start(x0:tuple, x64:bool):
+    a = np.asarray(x0, np.float64 if x64 else np.float32); a.flags.writeable = False
+    return a
+
 def _start(problem, x0):
-    if x0 is None: x0 = problem.x0
+    if x0 is None: return _default_start(problem.x0, bool(jax.config.jax_enable_x64))   # validated floats already
     a = np.asarray(x0)
     if a.dtype.kind in 'iub':
         raise TypeError(f"x0 has integer dtype {a.dtype}; pass floats, e.g. x0={[float(v) for v in a.ravel()]}.")
