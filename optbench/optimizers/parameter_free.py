@@ -67,10 +67,12 @@ def dog(r_eps_rel=1e-6, eps=1e-8) -> optax.GradientTransformation:
         return jax.tree.map(lambda g: -eta * g, grads), DoGState(state.x0, rbar, G, eta.astype(state.step_size.dtype))
     return optax.GradientTransformation(init, update)
 
+_DOG_PAPER = 'Ivgi, Hinder & Carmon 2023, "DoG is SGD\'s Best Friend: A Parameter-Free Dynamic Step Size Schedule", ICML'
+_DOG_CONSTRAINTS = {'r_eps_rel': (0.0, math.inf, True, True), 'eps': (0.0, math.inf, False, True)}
 register('dog', dog, 'parameter_free',
-         paper='Ivgi, Hinder & Carmon 2023, "DoG is SGD\'s Best Friend: A Parameter-Free Dynamic Step Size Schedule", ICML',
+         paper=_DOG_PAPER,
          defaults={'r_eps_rel': 1e-6, 'eps': 1e-8}, ranges={'r_eps_rel': (1e-8, 1e-1, True)},
-         constraints={'r_eps_rel': (0.0, math.inf, True, True), 'eps': (0.0, math.inf, False, True)},
+         constraints=_DOG_CONSTRAINTS,
          description='DoG: SGD whose stepsize is the largest distance from x0 over the root of the summed squared '
                      'gradient norms; no learning rate.');
 
@@ -102,9 +104,9 @@ def l_dog(r_eps_rel=1e-6, eps=1e-8, block_size=None) -> optax.GradientTransforma
     return optax.GradientTransformation(init, update)
 
 register('l_dog', l_dog, 'parameter_free',
-         paper='Ivgi, Hinder & Carmon 2023, "DoG is SGD\'s Best Friend: A Parameter-Free Dynamic Step Size Schedule", ICML',
+         paper=_DOG_PAPER,
          defaults={'r_eps_rel': 1e-6, 'eps': 1e-8}, static={'block_size': 1}, ranges={'r_eps_rel': (1e-8, 1e-1, True)},
-         constraints={'r_eps_rel': (0.0, math.inf, True, True), 'eps': (0.0, math.inf, False, True)},
+         constraints=_DOG_CONSTRAINTS,
          description='Layer-wise DoG: one DoG stepsize per block. On flat vectors each coordinate is a block '
                      '(block_size=1); block_size=None gives one block per pytree leaf (the paper\'s per-layer L-DoG).');
 
