@@ -69,10 +69,14 @@ def dog(r_eps_rel=1e-6, eps=1e-8) -> optax.GradientTransformation:
 
 _DOG_PAPER = 'Ivgi, Hinder & Carmon 2023, "DoG is SGD\'s Best Friend: A Parameter-Free Dynamic Step Size Schedule", ICML'
 _DOG_CONSTRAINTS = {'r_eps_rel': (0.0, math.inf, True, True), 'eps': (0.0, math.inf, False, True)}
+def _dog_reference(r_eps_rel=1e-6, eps=1e-8):
+    "optax's DoG with the same first step r_eps = `r_eps_rel` (1 + |x0|) ('heuristic') and `eps` inside the root."
+    return optax.contrib.dog(1.0, init_step=('heuristic', r_eps_rel), eps=eps)
+
 register('dog', dog, 'parameter_free',
          paper=_DOG_PAPER,
          defaults={'r_eps_rel': 1e-6, 'eps': 1e-8}, ranges={'r_eps_rel': (1e-8, 1e-1, True)},
-         constraints=_DOG_CONSTRAINTS,
+         constraints=_DOG_CONSTRAINTS, reference=_dog_reference,
          description='DoG: SGD whose stepsize is the largest distance from x0 over the root of the summed squared '
                      'gradient norms; no learning rate.');
 
