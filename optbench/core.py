@@ -262,8 +262,7 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     vg = jax.value_and_grad(fn)
     nan = jnp.array(jnp.nan, x0.dtype)
     state0 = opt.init(x0)
-    has_ss = _find_field(state0, 'step_size') is not None   # record step sizes only for methods that have them
-
+    has_ss = _find_field(state0, 'step_size') is not None        # record step sizes only for methods that have them
     has_extra = _find_field(state0, 'extra_calls') is not None   # oracle calls beyond one per step are counted
 
     def scan(with_noise:bool):
@@ -299,23 +298,18 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     hist = dict(zip(('params', 'value', 'grad_norm') + (('calls',) if has_extra else ()) + (('step_size',) if has_ss else ()), hist))
     return _finish(div, hist, steps)
 
-def _fill(div, hist:dict, steps:int) -> Trace:
-    "A Trace from a raw history without divergence: one call per step unless counted, NaN step sizes unless recorded."
-    params = hist['params']
-    ks = jnp.broadcast_to(jnp.arange(steps + 1, dtype=jnp.int32), params.shape[:-1])
-    nan = jnp.full(params.shape[:-1], jnp.nan, params.dtype)
-    return Trace(params, hist['value'], hist['grad_norm'], hist.get('calls', ks), hist.get('step_size', nan), div)
-
 def _finish(div, hist:dict, steps:int) -> Trace:
-    """Divergence is handled after the scan, on the recorded history (cheaper than freezing inside the loop): from
-    step `div` on, value, grad norm and step size are NaN, and the iterate and the call count stay at the last finite
-    point: x_div when only f or its gradient overflowed there, x_{div-1} when x_div itself is not finite."""
-    tr = _fill(div, hist, steps)
-    ks = jnp.arange(steps + 1)
+    """The Trace from the raw history. Without extra oracle calls there is one call per step; without a step size it
+    is NaN. Divergence is handled here, after the scan, on the recorded history (cheaper than freezing inside the
+    loop): from step `div` on, value, grad norm and step size are NaN, and the iterate and the call count stay at the
+    last finite point: x_div when only f or its gradient overflowed there, x_{div-1} when x_div itself is not finite."""
+    ks = jnp.arange(steps + 1, dtype=jnp.int32)
+    nan = jnp.array(jnp.nan, hist['value'].dtype)
+    tr = Trace(hist['params'], hist['value'], hist['grad_norm'], hist.get('calls', ks),
+               hist.get('step_size', jnp.full(ks.shape, nan)), div)
     bad = (div >= 0) & (ks >= div)
     last = jnp.maximum(jnp.where(jnp.all(jnp.isfinite(tr.params[jnp.maximum(div, 0)])), div, div - 1), 0)
     after = (div >= 0) & (ks > last)
-    nan = jnp.array(jnp.nan, tr.value.dtype)
     return Trace(jnp.where(after[:, None], tr.params[last], tr.params), jnp.where(bad, nan, tr.value),
                  jnp.where(bad, nan, tr.grad_norm), jnp.where(after, tr.calls[last], tr.calls),
                  jnp.where(bad, nan, tr.step_size), div)
@@ -330,7 +324,8 @@ def _runner(alg, static_hp, fn, noise_model, steps, batched:bool):
         if batched:
             def f(hp, knobs, x0, seeds, f=f):
                 # one noise decision for the whole batch, outside vmap, so it stays a real branch
-                noisy = jnp.any(jax.vmap(functools.partial(_noise_active, noise_model))(knobs))
+                noisy = (jnp.any(jax.vmap(functools.partial(_noise_active, noise_model))(knobs))
+                         if hasattr(noise_model, 'active') else True)
                 keys = jax.vmap(jax.random.PRNGKey)(seeds)
                 return jax.vmap(lambda h, kn, k: f(h, kn, x0, k, noisy))(hp, knobs, keys)
         _RUNNERS[key] = jax.jit(f)
