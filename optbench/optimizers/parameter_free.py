@@ -307,9 +307,10 @@ def subset_norm(learning_rate=1.0, b0=1e-8, subset_size=None) -> optax.GradientT
         return u, SubsetNormState(b2, ss.astype(state.step_size.dtype))
     return optax.GradientTransformation(init, update)
 
+_SUBSET_NORM_PAPER = ('Nguyen & Nguyen, "Lean and Mean Adaptive Optimization via Subset-Norm and Subspace-Momentum with '
+                      'Convergence Guarantees", ICML 2025 (arXiv:2411.07120)')
 register('subset_norm', subset_norm, 'parameter_free',
-         paper='Nguyen & Nguyen, "Lean and Mean Adaptive Optimization via Subset-Norm and Subspace-Momentum with '
-               'Convergence Guarantees", ICML 2025 (arXiv:2411.07120)',
+         paper=_SUBSET_NORM_PAPER,
          defaults={'learning_rate': 1.0, 'b0': 1e-8}, static={'subset_size': None},
          ranges={'learning_rate': (1e-3, 10.0, True), 'b0': (1e-8, 1.0, True)},
          constraints={'b0': (0.0, math.inf, False, True)},
@@ -397,8 +398,7 @@ def subspace_momentum(learning_rate=1e-3, momentum=0.9, b0=1e-8, rank=1, refresh
     return optax.GradientTransformation(init, update)
 
 register('subspace_momentum', subspace_momentum, 'parameter_free',
-         paper='Nguyen & Nguyen, "Lean and Mean Adaptive Optimization via Subset-Norm and Subspace-Momentum with '
-               'Convergence Guarantees", ICML 2025 (arXiv:2411.07120)',
+         paper=_SUBSET_NORM_PAPER,
          defaults={'learning_rate': 1e-3, 'momentum': 0.9, 'b0': 1e-8},
          static={'rank': 1, 'refresh': 200, 'shape': None, 'complement': 'sgd', 'subset_size': None},
          ranges={'learning_rate': (1e-5, 1e-1, True), 'momentum': (0.0, 0.99, False)},
