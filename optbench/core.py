@@ -76,6 +76,7 @@ class Problem:
     reference: str = ''
     fstar_fn: Callable | None = None  # fstar as a function of knobs, when it depends on them
     curvature: Callable | None = None # knobs -> (mu, L) for quadratics: theory-rate overlays use it
+    residuals: Callable | None = None # residuals(x, knobs) -> r with fn == sum(r**2): least-squares structure (Gauss-Newton)
 
     def __post_init__(self):
         knobs = {'noise': 0.0, **dict(self.knobs)}
@@ -130,7 +131,7 @@ def _check_knobs(problem, knobs:dict) -> dict:
     return out
 
 # %% ../nbs/00_core.ipynb
-ORACLE_EXTRAS = ('value', 'grad', 'value_fn', 'grad_fn', 'hvp_fn', 'hessian_fn')
+ORACLE_EXTRAS = ('value', 'grad', 'value_fn', 'grad_fn', 'hvp_fn', 'hessian_fn', 'residual_fn')
 
 @dataclasses.dataclass(frozen=True)
 class Algorithm:
@@ -242,23 +243,24 @@ def _find_field(tree, name):
         if r is not None: return r
     return None
 
-def _oracle(fn, knobs, names):
-    "The extra keyword arguments of `update`, built from the objective."
+def _oracle(fn, knobs, names, residuals=None):
+    "The extra keyword arguments of `update`, built from the objective (and its residuals for least squares)."
     f = lambda x: fn(x, knobs)
     make = {'value_fn': lambda: f, 'grad_fn': lambda: jax.grad(f),
             'hvp_fn': lambda: (lambda x, v: jax.jvp(jax.grad(f), (x,), (v,))[1]),
-            'hessian_fn': lambda: jax.hessian(f)}
+            'hessian_fn': lambda: jax.hessian(f), 'residual_fn': lambda: (lambda x: residuals(x, knobs))}
     return {k: make[k]() for k in names if k in make}
 
 def _noise_active(noise_model, knobs):
     "Traced bool: does `noise_model` draw random numbers with these knobs? (True when the model cannot tell.)"
     return noise_model.active(knobs) if hasattr(noise_model, 'active') else True
 
-def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:dict, knobs:dict, x0, key, noisy=None):
+def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:dict, knobs:dict, x0, key, noisy=None,
+                residuals=None):
     "The scan (pure; jitted and vmapped by `run` and `sweep`). `noisy`: traced bool choosing the noisy scan."
     opt = alg.make(**dict(static_hp), **hp)
     if not isinstance(opt, optax.GradientTransformationExtraArgs): opt = optax.with_extra_args_support(opt)
-    extras = _oracle(fn, knobs, alg.oracle)
+    extras = _oracle(fn, knobs, alg.oracle, residuals)
     vg = jax.value_and_grad(fn)
     nan = jnp.array(jnp.nan, x0.dtype)
     state0 = opt.init(x0)
@@ -317,17 +319,18 @@ def _finish(div, hist:dict, steps:int) -> Trace:
 # %% ../nbs/00_core.ipynb
 _RUNNERS: dict = {}
 
-def _runner(alg, static_hp, fn, noise_model, steps, batched:bool):
-    key = (alg.make, alg.oracle, static_hp, fn, noise_model, steps, batched)
+def _runner(alg, static_hp, fn, noise_model, steps, batched:bool, residuals=None):
+    if 'residual_fn' not in alg.oracle: residuals = None                # only least-squares methods depend on them
+    key = (alg.make, alg.oracle, static_hp, fn, noise_model, steps, batched, residuals)
     if key not in _RUNNERS:
-        f = functools.partial(_trajectory, alg, static_hp, fn, noise_model, steps)
+        f = functools.partial(_trajectory, alg, static_hp, fn, noise_model, steps, residuals=residuals)
         if batched:
             def f(hp, knobs, x0, seeds, f=f):
                 # one noise decision for the whole batch, outside vmap, so it stays a real branch
                 noisy = (jnp.any(jax.vmap(functools.partial(_noise_active, noise_model))(knobs))
                          if hasattr(noise_model, 'active') else True)
                 keys = jax.vmap(jax.random.PRNGKey)(seeds)
-                return jax.vmap(lambda h, kn, k: f(h, kn, x0, k, noisy))(hp, knobs, keys)
+                return jax.vmap(lambda h, kn, k: f(h, kn, x0, k, noisy=noisy))(hp, knobs, keys)
         _RUNNERS[key] = jax.jit(f)
     return _RUNNERS[key]
 
@@ -364,6 +367,9 @@ def _resolve_problem(problem) -> Problem:
 
 def _split_kwargs(alg:Algorithm, problem:Problem, kw:dict):
     "Split keyword arguments into traced hyperparameters, static hyperparameters and knobs."
+    if 'residual_fn' in alg.oracle and problem.residuals is None:
+        raise ValueError(f"{alg.name} needs a least-squares problem (Problem.residuals), which {problem.name} is not: "
+                         f"use a sum-of-squares problem such as an mgh_* problem.")
     params = _parameters(alg.make)
     hp, static, knobs = dict(alg.defaults), dict(alg.static), {}
     for k, v in kw.items():
@@ -414,7 +420,7 @@ def run(opt, problem, steps:int=100, *, key=0, x0=None, **kwargs) -> Trace:
     dt = x0.dtype
     hp = {k: _arg(v, dt) for k, v in hp.items()}
     knobs = {k: _arg(v, dt) for k, v in {**problem.knobs, **knobs}.items()}
-    f = _runner(alg, static, problem.fn, problem.noise_model, steps, False)
+    f = _runner(alg, static, problem.fn, problem.noise_model, steps, False, problem.residuals)
     return f(hp, knobs, x0, _key(key))
 
 # %% ../nbs/00_core.ipynb
@@ -443,7 +449,7 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     knobs = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in {**problem.knobs, **knobs}.items()}
     seeds_flat = np.zeros(R, int) if seed_list is None else mesh[-1].ravel().astype(int)
     keys = np.asarray(seeds_flat, np.uint32)    # PRNG keys are made from these inside the compiled function
-    f = _runner(alg, static, problem.fn, problem.noise_model, steps, True)
+    f = _runner(alg, static, problem.fn, problem.noise_model, steps, True, problem.residuals)
     C = R if chunk_size is None else max(1, min(int(chunk_size), R))
     parts = []
     for s in range(0, R, C):
