@@ -217,17 +217,42 @@ class _Bar:
     def close(self):
         if self.tq is not None: self.tq.close()
 
+def _compute(cfg:BenchConfig, a:str, p:str, out:str):
+    "Run one cell and write its file (in this process or a worker)."
+    write_cell(cell_path(out, a, p), run_cell(cfg, a, p), cfg, a, p)
+    return a, p
+
+def _init_worker(precision:str):
+    jax.config.update('jax_enable_x64', precision == 'float64')
+
+def _parallel(cfg, todo, out, jobs, done_cb):
+    import concurrent.futures as cf, multiprocessing as mp
+    ex = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context('spawn'), initializer=_init_worker,
+                                initargs=(cfg.precision,))
+    try:
+        futs = [ex.submit(_compute, cfg, a, p, str(out)) for a, p in todo]
+        for f in cf.as_completed(futs): done_cb(*f.result())
+    except BaseException:
+        ex.shutdown(wait=False, cancel_futures=True); raise
+    ex.shutdown()
+
 def bench(cfg:BenchConfig, out='out/bench', *, overwrite:bool=False, progress:bool=True, report_path=None,
-          on_cell:Callable|None=None) -> dict:
-    "Run (or resume) the benchmark `cfg` into directory `out`; returns counts and the report path."
+          jobs:int=1, on_cell:Callable|None=None) -> dict:
+    "Run (or resume) the benchmark `cfg` into directory `out` with `jobs` processes; returns counts and the report path."
     out = Path(out)
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise ValueError(f"jobs={jobs!r} must be a positive integer (worker processes).")
     _need('pyarrow'); _need('pandas')
     _check_out(out, cfg, overwrite)
     x64 = bool(jax.config.jax_enable_x64)
     jax.config.update('jax_enable_x64', cfg.precision == 'float64')
-    done = computed = recomputed = 0
+    n = dict(on_disk=0, computed=0, recomputed=0)
     bar = _Bar(len(cfg.cells()), not progress)
+    def finished(a, p):
+        n['computed'] += 1; bar.update(f"{a} on {p}")
+        if on_cell is not None: on_cell(a, p)
     try:
+        todo = []
         for a, p in cfg.cells():
             path = cell_path(out, a, p)
             if path.exists():
@@ -235,15 +260,16 @@ def bench(cfg:BenchConfig, out='out/bench', *, overwrite:bool=False, progress:bo
                     warnings.simplefilter('always')
                     ok = read_cell(path, cfg) is not None
                 for m in w: print(f"note: {m.message}", file=sys.stderr)
-                if ok: done += 1; bar.update(f"{a} on {p} (on disk)"); continue
-                recomputed += 1
-            write_cell(path, run_cell(cfg, a, p), cfg, a, p)
-            computed += 1; bar.update(f"{a} on {p}")
-            if on_cell is not None: on_cell(a, p)
+                if ok: n['on_disk'] += 1; bar.update(f"{a} on {p} (on disk)"); continue
+                n['recomputed'] += 1
+            todo.append((a, p))
+        if jobs > 1 and len(todo) > 1: _parallel(cfg, todo, out, min(jobs, len(todo)), finished)
+        else:
+            for a, p in todo: finished(*_compute(cfg, a, p, out))
     finally:
         bar.close(); jax.config.update('jax_enable_x64', x64)
     rep = report(out, report_path)
-    return dict(cells=len(cfg.cells()), on_disk=done, computed=computed, recomputed=recomputed, report=rep)
+    return dict(cells=len(cfg.cells()), **n, report=rep)
 
 def load_results(out):
     "All cells of the benchmark in `out` as one pandas DataFrame (unreadable cells are skipped with a warning)."

@@ -4,7 +4,7 @@
 
 # %% ../nbs/92_cli.ipynb 3
 from __future__ import annotations
-import argparse, sys, time
+import argparse, os, sys, time
 from pathlib import Path
 import numpy as np
 from .core import ALGORITHMS, PROBLEMS, UnknownNameError, get_problem, resolve_algorithm, run
@@ -83,7 +83,8 @@ def cmd_bench(args) -> int:
     print(f"benchmark: suite {cfg.suite}, {len(cfg.problems)} problems x {len(cfg.algorithms)} algorithms "
           f"({', '.join(cfg.algorithms)}), {cfg.steps} steps, lr = default x {list(cfg.lr_factors)} -> {args.out}")
     t0 = time.time()
-    res = bench(cfg, args.out, overwrite=args.overwrite, progress=not args.quiet)
+    jobs = args.jobs if args.jobs > 0 else min(os.cpu_count() or 1, 4)
+    res = bench(cfg, args.out, overwrite=args.overwrite, progress=not args.quiet, jobs=jobs)
     print(f"{res['computed']} cells computed, {res['on_disk']} found on disk ({res['recomputed']} recomputed) "
           f"in {time.time() - t0:.1f}s")
     print(f"report: {res['report']}")
@@ -144,6 +145,7 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument('--precision', default='float64', choices=['float32', 'float64'])
     b.add_argument('--out', default='out/bench', help="results directory (default: out/bench)")
     b.add_argument('--overwrite', action='store_true', help="replace results of a different configuration in --out")
+    b.add_argument('--jobs', type=int, default=0, help="worker processes (default 0: one per core, at most 4)")
     b.add_argument('--quiet', action='store_true', help="no progress bar")
     b.set_defaults(func=cmd_bench)
     rp = sub.add_parser('report', help="rewrite the HTML report of a benchmark directory")
