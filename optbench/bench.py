@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_bench.ipynb 3
 from __future__ import annotations
-import dataclasses, hashlib, html, importlib, io, json, math, sys, time, warnings
+import dataclasses, functools, hashlib, html, importlib, io, json, math, sys, time, warnings
 from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
@@ -88,7 +88,7 @@ def make_config(suite:str='all', algorithms:Sequence[str]|None=None, *, problems
 
 # %% ../nbs/90_bench.ipynb
 TARGETS = tuple(10.0 ** -k for k in range(1, 9))
-COLUMNS = ('algorithm', 'problem', 'dim', 'config', 'learning_rate', 'hparams', 'seed', 'step', 'calls', 'value',
+COLUMNS = ('algorithm', 'problem', 'dim', 'fstar', 'config', 'learning_rate', 'hparams', 'seed', 'step', 'calls', 'value',
            'best_value', 'gap', 'grad_norm', 'status', 'reason', 'diverged_at', 'compile_s', 'run_s')
 
 def checkpoints(steps:int, n:int=50) -> np.ndarray:
@@ -103,6 +103,11 @@ def _skip_reason(alg, problem):
         return f"{alg.name} needs f*, which {problem.name} does not publish"
     return None
 
+@functools.lru_cache(maxsize=None)
+def _problem(name:str):
+    "Problems are built once per process (data-fitting problems load data and solve for f* when built)."
+    return get_problem(name)
+
 def _grid(alg, cfg:BenchConfig) -> dict:
     if 'learning_rate' in alg.defaults:
         return {'learning_rate': [alg.defaults['learning_rate'] * f for f in cfg.lr_factors]}
@@ -110,13 +115,13 @@ def _grid(alg, cfg:BenchConfig) -> dict:
 
 def _skipped(alg, problem, reason) -> dict:
     row = {c: None for c in COLUMNS}
-    row.update(algorithm=alg.name, problem=problem.name, dim=problem.dim, config=-1, status='skipped', reason=reason,
+    row.update(algorithm=alg.name, problem=problem.name, dim=problem.dim, fstar=problem.fstar, config=-1, status='skipped', reason=reason,
                step=-1, seed=-1, diverged_at=-1, calls=-1, compile_s=0.0, run_s=0.0)
     return {k: [v] for k, v in row.items()}
 
 def run_cell(cfg:BenchConfig, algorithm:str, problem:str) -> dict:
     "Run one (algorithm, problem) cell of `cfg`: the tidy rows as a dict of equal-length columns."
-    alg, p = ALGORITHMS[algorithm], get_problem(problem)
+    alg, p = ALGORITHMS[algorithm], _problem(problem)
     reason = _skip_reason(alg, p)
     if reason: return _skipped(alg, p, reason)
     grid = _grid(alg, cfg)
@@ -148,6 +153,7 @@ def run_cell(cfg:BenchConfig, algorithm:str, problem:str) -> dict:
         reason = f"non-finite value or iterate at step {div}" if div >= 0 else ''
         n = steps.size
         cols['algorithm'] += [alg.name] * n; cols['problem'] += [p.name] * n; cols['dim'] += [p.dim] * n
+        cols['fstar'] += [np.nan if fstar is None else float(fstar)] * n
         cols['config'] += [r] * n; cols['learning_rate'] += [lr] * n
         cols['hparams'] += [json.dumps({**hp, **({'learning_rate': lr} if grid else {})}, sort_keys=True)] * n
         cols['seed'] += [seed] * n; cols['step'] += steps.tolist(); cols['calls'] += C[r, steps].tolist()
@@ -222,13 +228,14 @@ def _compute(cfg:BenchConfig, a:str, p:str, out:str):
     write_cell(cell_path(out, a, p), run_cell(cfg, a, p), cfg, a, p)
     return a, p
 
-def _init_worker(precision:str):
+def _init_worker(precision:str, suite:str):
     jax.config.update('jax_enable_x64', precision == 'float64')
+    suite_problems(suite)                       # imports the modules that register the suite's problems
 
 def _parallel(cfg, todo, out, jobs, done_cb):
     import concurrent.futures as cf, multiprocessing as mp
     ex = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context('spawn'), initializer=_init_worker,
-                                initargs=(cfg.precision,))
+                                initargs=(cfg.precision, cfg.suite))
     try:
         futs = [ex.submit(_compute, cfg, a, p, str(out)) for a, p in todo]
         for f in cf.as_completed(futs): done_cb(*f.result())
@@ -284,11 +291,11 @@ def load_results(out):
 
 # %% ../nbs/90_bench.ipynb
 def _reference_values(df) -> dict:
-    "f* per problem: published where known (from the problem), else the best value seen in any run."
+    "f* per problem: published where known (stored with the rows), else the best value seen in any run."
     ref = {}
     for p, g in df[df.status != 'skipped'].groupby('problem'):
-        fs = get_problem(p).fstar
-        ref[p] = float(fs) if fs is not None else float(np.nanmin(g.best_value.to_numpy(dtype=float)))
+        fs = float(g.fstar.iloc[0])
+        ref[p] = fs if np.isfinite(fs) else float(np.nanmin(g.best_value.to_numpy(dtype=float)))
     return ref
 
 def solve_times(df, targets:Sequence[float]=TARGETS):
