@@ -12,8 +12,8 @@ import optax
 
 # %% auto 0
 __all__ = ['Bounds', 'ORACLE_EXTRAS', 'ALGORITHMS', 'PROBLEMS', 'UnknownNameError', 'Registry', 'GaussianNoise', 'Problem',
-           'Algorithm', 'register', 'resolve_algorithm', 'Trace', 'compile_count', 'run', 'sweep', 'register_problem',
-           'get_problem', 'atomic_write', 'save_metrics']
+           'Algorithm', 'register', 'resolve_algorithm', 'Trace', 'compile_count', 'check_problem', 'run', 'sweep',
+           'register_problem', 'get_problem', 'atomic_write', 'save_metrics']
 
 # %% ../nbs/00_core.ipynb
 class UnknownNameError(KeyError):
@@ -82,7 +82,13 @@ class Problem:
         knobs = {'noise': 0.0, **dict(self.knobs)}
         ranges = {'noise': (0.0, 10.0, False), **dict(self.knob_ranges)}
         object.__setattr__(self, 'knobs', knobs); object.__setattr__(self, 'knob_ranges', ranges)
-        object.__setattr__(self, 'x0', tuple(float(v) for v in self.x0))
+        if not callable(self.fn): raise TypeError(f"Problem {self.name!r}: fn must be a function fn(x, knobs) -> scalar, got {self.fn!r}.")
+        try: x0 = np.asarray(self.x0, dtype=float)
+        except (TypeError, ValueError): raise TypeError(f"Problem {self.name!r}: x0 must be a sequence of numbers, got {self.x0!r}.") from None
+        if x0.ndim != 1 or x0.size == 0:
+            raise ValueError(f"Problem {self.name!r}: x0 must be a non-empty 1-D sequence, got shape {x0.shape}.")
+        if not np.all(np.isfinite(x0)): raise ValueError(f"Problem {self.name!r}: x0={x0.tolist()} is not finite.")
+        object.__setattr__(self, 'x0', tuple(x0.tolist()))
         if self.minimizers is not None:
             object.__setattr__(self, 'minimizers', tuple(tuple(float(v) for v in m) for m in self.minimizers))
 
@@ -122,7 +128,8 @@ def _check_knobs(problem, knobs:dict) -> dict:
             if not lo <= v <= hi:
                 raise ValueError(f"knob {k}={v} is out of range for {problem.name}: use {lo} <= {k} <= {hi}.")
         elif _is_concrete(v):
-            a = np.asarray(v, dtype=float)
+            try: a = np.asarray(v, dtype=float)
+            except (TypeError, ValueError): raise TypeError(f"knob {k} must be a number, got {v!r}.") from None
             lo, hi, _ = problem.knob_ranges.get(k, (-np.inf, np.inf, False))
             if not np.all(np.isfinite(a)): raise ValueError(f"knob {k}={v} must be finite.")
             if np.any(a < lo) or np.any(a > hi):
@@ -359,6 +366,27 @@ def _start(problem, x0):
     dtype = np.float32 if explicit32 or not jax.config.jax_enable_x64 else np.float64   # JAX's default float
     return np.asarray(a, dtype)
 
+@functools.lru_cache(maxsize=1024)
+def _check_fn(fn, name:str, dim:int, dtype, knob_names:tuple):
+    "Trace `fn` abstractly once per signature (no FLOPs): it must be JAX-traceable and return a real scalar."
+    x = jax.ShapeDtypeStruct((dim,), dtype)
+    try: out = jax.eval_shape(fn, x, {k: jax.ShapeDtypeStruct((), dtype) for k in knob_names})
+    except Exception as e:
+        msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else ''
+        raise TypeError(f"fn of problem {name} cannot be traced by JAX ({type(e).__name__}: {msg}). Write fn(x, knobs) "
+                        f"with jax.numpy: no float()/int()/if on x or knobs (use jnp.where).") from e
+    if not hasattr(out, 'shape') or out.shape != () or not jnp.issubdtype(out.dtype, jnp.floating):
+        what = f"shape {out.shape} and dtype {out.dtype}" if hasattr(out, 'shape') else type(out).__name__
+        raise TypeError(f"fn of problem {name} must return a real floating-point scalar, got {what}: reduce a vector "
+                        f"output (e.g. jnp.sum(r**2)) and do not cast to an integer (gradients need a float).")
+
+def check_problem(problem, dtype=None) -> Problem:
+    "Check that `problem.fn` traces and returns a real scalar (cached; `run` and `sweep` call it)."
+    p = _resolve_problem(problem)
+    dt = np.dtype(dtype or (np.float64 if jax.config.jax_enable_x64 else np.float32))
+    _check_fn(p.fn, p.name, p.dim, dt, tuple(p.knobs))
+    return p
+
 def _resolve_problem(problem) -> Problem:
     if isinstance(problem, Problem): return problem
     if isinstance(problem, str): return PROBLEMS[problem]()
@@ -399,6 +427,8 @@ def _int_key(seed:int): return jax.random.PRNGKey(seed)
 
 def _key(key):
     if isinstance(key, (int, np.integer)): return _int_key(int(key))
+    if not isinstance(key, (jax.Array, np.ndarray)):
+        raise TypeError(f"key must be an integer seed or a jax.random key, got {key!r}.")
     return key
 
 def _arg(v, dt):
@@ -417,7 +447,12 @@ def run(opt, problem, steps:int=100, *, key=0, x0=None, **kwargs) -> Trace:
     alg, problem, steps = resolve_algorithm(opt), _resolve_problem(problem), _steps(steps)
     x0 = _start(problem, x0)
     hp, static, knobs = _split_kwargs(alg, problem, kwargs)
+    for k, v in kwargs.items():
+        if k not in alg.static and np.ndim(v) != 0:
+            raise ValueError(f"{k} must be a single number in run, got shape {np.shape(v)}: for a grid of values use "
+                             f"sweep(..., {k}=[...]).")
     dt = x0.dtype
+    _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
     hp = {k: _arg(v, dt) for k, v in hp.items()}
     knobs = {k: _arg(v, dt) for k, v in {**problem.knobs, **knobs}.items()}
     f = _runner(alg, static, problem.fn, problem.noise_model, steps, False, problem.residuals)
@@ -429,7 +464,13 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     "`run` over the Cartesian product of the sequence-valued keyword arguments (and `seeds`); one vmapped scan."
     alg, problem, steps = resolve_algorithm(opt), _resolve_problem(problem), _steps(steps)
     x0 = _start(problem, x0)
-    axes = {k: np.asarray(v, dtype=float) for k, v in grids.items() if np.ndim(v) > 0}
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
+        raise ValueError(f"chunk_size={chunk_size!r} must be a positive integer or None.")
+    axes = {}
+    for k, v in grids.items():
+        if np.ndim(v) == 0: continue
+        try: axes[k] = np.asarray(v, dtype=float)
+        except (TypeError, ValueError): raise TypeError(f"sweep grid {k} must be a sequence of numbers, got {v!r}.") from None
     for k, v in axes.items():
         if v.ndim != 1 or v.size == 0: raise ValueError(f"sweep grid {k} must be a non-empty 1-D sequence, got shape {v.shape}.")
     scalars = {k: v for k, v in grids.items() if np.ndim(v) == 0}
@@ -445,6 +486,7 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     hp, static, knobs = _split_kwargs(alg, problem, {**scalars, **{k: v for k, v in flat.items()}})
     R = int(np.prod(shape)) if shape else 1
     dt = x0.dtype
+    _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
     hp = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in hp.items()}
     knobs = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in {**problem.knobs, **knobs}.items()}
     seeds_flat = np.zeros(R, int) if seed_list is None else mesh[-1].ravel().astype(int)

@@ -6,9 +6,10 @@
 from __future__ import annotations
 import contextlib, html, math, time
 import numpy as np
-from .core import ALGORITHMS, PROBLEMS, Problem, UnknownNameError, _suggest, get_problem, resolve_algorithm, run
-from .viz import (KINDS, _contour_z, _loss_axis, accepted_hyperparameters, explainer_figure, plot_bounds,
-                          theory_rates, trace_data, trace_index)
+from .core import (ALGORITHMS, PROBLEMS, Problem, UnknownNameError, _suggest, check_problem, get_problem,
+                           resolve_algorithm, run)
+from .viz import (KINDS, _contour_z, _grid_n, _loss_axis, accepted_hyperparameters, explainer_figure,
+                          plot_bounds, theory_rates, trace_data, trace_index)
 
 # %% auto 0
 __all__ = ['landscapes', 'Explorer', 'explore']
@@ -45,6 +46,7 @@ def _slider(name:str, lo:float, hi:float, log:bool, value:float):
 
 def _fit(slider, value:float):
     "Widen `slider`'s range when needed so that it holds `value` exactly."
+    if not math.isfinite(value): raise ValueError(f"{slider.description}={value} must be finite.")
     if isinstance(slider, W.FloatLogSlider):
         if not value > 0: raise ValueError(f"{slider.description}={value} must be positive (it has a log slider).")
         e = math.log10(value)
@@ -54,6 +56,17 @@ def _fit(slider, value:float):
         if value < slider.min: slider.min = value
         if value > slider.max: slider.max = value
     slider.value = value
+
+def _real(name:str, v) -> float:
+    "`v` as a float, or a TypeError naming the control `name`."
+    if isinstance(v, (bool, str)) or np.ndim(v) != 0: raise TypeError(f"{name} must be a number, got {v!r}.")
+    return float(v)
+
+def _count(name:str, v, lo:int) -> int:
+    "`v` as an integer >= `lo` (`steps`, `seed`), or an error naming `name`."
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)): raise TypeError(f"{name} must be an integer, got {v!r}.")
+    if v < lo: raise ValueError(f"{name}={v} must be >= {lo}.")
+    return int(v)
 
 def _hp_spec(name:str, algorithms) -> tuple:
     "(lo, hi, log, default) of hyperparameter `name` over the registry entries of `algorithms`."
@@ -102,7 +115,8 @@ def _sync_knob_sliders(ex, p:Problem):
 def _status_html(traces:dict, errors:dict, fstar, seconds:float) -> str:
     "One line: divergences ('gd diverged at step 12: lower the stepsize') and errors, or the final gaps."
     red = '#d62728'
-    bad = [f"{n} diverged at step {int(t.diverged_at)}: lower the stepsize" for n, t in traces.items() if t.diverged_at >= 0]
+    bad = [f"{n}: f is not finite at the start point: move the start" if t.diverged_at == 0 else
+           f"{n} diverged at step {int(t.diverged_at)}: lower the stepsize" for n, t in traces.items() if t.diverged_at >= 0]
     bad += [f"{n} cannot run: {e}" for n, e in errors.items()]
     if bad: msg = f"<b style='color:{red}'>{html.escape('; '.join(bad))}</b>"
     elif not traces: msg = "select at least one algorithm"
@@ -134,6 +148,7 @@ class _Controls:
         if p.dim != 2:
             raise ValueError(f"{p.name} is {p.dim}-dimensional; the explorer needs a 2-D landscape: one of "
                              f"{', '.join(landscapes())}.")
+        check_problem(p)   # fn must trace to a real scalar: fail before any widget is built
         if isinstance(problem, Problem): self._problems[p.name] = p
         return p
 
@@ -145,9 +160,11 @@ class _Controls:
         return names
 
     @staticmethod
-    def _point(xy) -> tuple:
-        a = np.asarray(xy, float).ravel()
-        if a.shape != (2,) or not np.all(np.isfinite(a)): raise ValueError(f"start point {xy!r} must be 2 finite numbers.")
+    def _point(xy, what:str='x0') -> tuple:
+        try: a = np.asarray(xy, float).ravel()
+        except (TypeError, ValueError): a = np.array([np.nan])
+        if a.shape != (2,) or not np.all(np.isfinite(a)):
+            raise ValueError(f"{what}={xy!r} must be 2 finite numbers (a start point in the plane).")
         return tuple(float(v) for v in a)
 
     @contextlib.contextmanager
@@ -189,13 +206,14 @@ class _Controls:
         elif k == 'algorithms': self.algorithms.value = tuple(self._check_algorithms(v))
         elif k == 'x0': self.x0 = None if v is None else self._point(v); self._pending.add('update')
         elif k in ('steps', 'seed'):
-            w = getattr(self, k)
-            if int(v) > w.max: w.max = int(v)
-            w.value = int(v)
+            w, n = getattr(self, k), _count(k, v, 1 if k == 'steps' else 0)
+            if n > w.max: w.max = n
+            if n < w.min: w.min = n
+            w.value = n
         elif k == 'noise' or k in self.problem.knobs:
             self.problem.with_knobs(**{k: v})  # checks the landscape's range
             _fit(self.noise if k == 'noise' else self.knobs[k], float(v))
-        elif k in self.hp: _fit(self.hp[k], float(v))
+        elif k in self.hp: _fit(self.hp[k], _real(k, v))
         else:
             valid = ['problem', 'algorithms', 'steps', 'seed', 'noise', 'x0', *self.hp, *self.problem.knobs]
             raise TypeError(f"{k!r} is not a control of this explorer ({self.problem.name}; {', '.join(self.names)})."
@@ -207,6 +225,7 @@ class Explorer(_Controls):
     def __init__(self, problem='quadratic', algorithms=('gd', 'heavy_ball', 'nesterov'), *, steps:int=100, seed:int=0,
                  x0=None, n:int=120, **values):
         self._problems, self._holding, self._pending = {}, False, set()
+        steps, seed, n = _count('steps', steps, 1), _count('seed', seed, 0), _grid_n(n)
         p, names = self._problem_of(problem), self._check_algorithms(algorithms)
         self.n, self.x0, self.traces, self.errors = n, None, {}, {}
         self.last_update_seconds, self.update_seconds, self._knobs_drawn, self._drawn = float('nan'), [], None, None
@@ -218,15 +237,16 @@ class Explorer(_Controls):
             for k, (lo, hi, log) in q.knob_ranges.items():
                 if k != 'noise' and k not in self.knobs: self.knobs[k] = _slider(k, lo, hi, log, float(q.knobs[k]))
         self.noise = _slider('noise', 0.0, min(p.knob_ranges.get('noise', (0, 10, False))[1], 2.0), False, 0.0)
-        self.steps = W.IntSlider(value=steps, min=10, max=max(1000, steps), step=10, description='steps', continuous_update=False)
-        self.seed = W.IntSlider(value=seed, min=0, max=99, description='seed', continuous_update=False)
+        self.steps = W.IntSlider(value=steps, min=min(10, steps), max=max(1000, steps), step=10, description='steps',
+                                 continuous_update=False)
+        self.seed = W.IntSlider(value=seed, min=0, max=max(99, seed), description='seed', continuous_update=False)
         self.status, self.hp_box, self.knob_box = W.HTML(), W.VBox(), W.VBox()
         self._problem = p
         _sync_hp_sliders(self, names); _sync_knob_sliders(self, p)
         for w in (self.landscape, self.algorithms, self.noise, self.steps, self.seed, *self.knobs.values()):
             w.observe(self._changed, names='value')
         self.set(**values, _update=False)
-        if x0 is not None: self.x0 = self._point(x0)
+        if x0 is not None: self.x0 = self._point(x0, 'x0')
         self._pending.clear()
         self.fig = go.FigureWidget()
         self._rebuild()
@@ -290,7 +310,7 @@ class Explorer(_Controls):
 
     def set_start(self, x:float, y:float):
         "Start every algorithm at (`x`, `y`) and rerun (a click on the contour calls this)."
-        self.x0 = self._point((x, y))
+        self.x0 = self._point((x, y), '(x, y)')
         self.update()
         return self
 

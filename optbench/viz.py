@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import jax, jax.numpy as jnp
-from .core import (ALGORITHMS, PROBLEMS, Problem, Trace, UnknownNameError, atomic_write, get_problem,
-                           resolve_algorithm, run, sweep)
+from .core import (ALGORITHMS, PROBLEMS, Problem, Trace, UnknownNameError, atomic_write, check_problem,
+                           get_problem, resolve_algorithm, run, sweep)
 
 # %% auto 0
 __all__ = ['PALETTE', 'DIVERGED_COLOR', 'FLOOR', 'KINDS', 'PLOTLY_JS', 'algorithm_color', 'plot_bounds', 'contour_trace',
@@ -55,6 +55,7 @@ def _grid_values(problem:Problem, xs, ys, knobs:dict):
 def _as_problem(problem, knobs=None) -> Problem:
     p = get_problem(problem)
     if p.dim != 2: raise ValueError(f"{p.name} is {p.dim}-dimensional; landscape plots need a 2-D problem.")
+    check_problem(p)  # fn must return a real scalar (a clear error naming fn, not a failed reshape of the grid)
     if knobs: p.with_knobs(**knobs)  # checks names and ranges
     return p
 
@@ -65,7 +66,14 @@ def plot_bounds(problem:Problem) -> tuple:
     lo, hi = pts.min(0), pts.max(0); pad = 0.25 * np.maximum(hi - lo, 1.0)
     return tuple((float(a - p), float(b + p)) for a, b, p in zip(lo, hi, pad))
 
+def _grid_n(n) -> int:
+    "The number `n` of contour grid points per axis, checked."
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n={n!r} (contour grid points per axis) must be an integer >= 2, e.g. n=120.")
+    return int(n)
+
 def _contour_z(problem, knobs, n, log):
+    n = _grid_n(n)
     (x0, x1), (y0, y1) = plot_bounds(problem)
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     z = _grid_values(problem, xs, ys, knobs)
@@ -96,6 +104,8 @@ FLOOR = 1e-16  # loss curves are clipped here so that exact zeros stay visible o
 KINDS = ('path', 'path_div', 'loss', 'theory', 'loss_div')
 
 def _single(name, tr) -> Trace:
+    if not isinstance(tr, Trace):
+        raise TypeError(f"traces[{name!r}] must be a Trace (the result of run or sweep), got {type(tr).__name__}.")
     t = Trace(*(np.asarray(a) for a in tr))
     if t.value.ndim != 1:
         raise ValueError(f"trace {name!r} has batch dimensions {t.value.shape[:-1]}: pass single runs "
@@ -109,7 +119,8 @@ def _path_data(name, t, bounds):
     p = t.params if k < 0 else t.params[:k + 1]
     return dict(x=p[:, 0], y=p[:, 1])
 
-def _div_text(name, k): return f"{name} diverged at step {k}"
+def _div_text(name, k):
+    return f"{name} diverged at step {k}" + (" (f is not finite at the start point)" if k == 0 else "")
 
 def _path_div_data(name, t, bounds):
     k = _div(t)
@@ -325,12 +336,14 @@ def static_explainer(problem, algorithms:Sequence, *, param:str='learning_rate',
                          f"of {', '.join(names)} ({', '.join(sorted(set().union(*accs)))}).")
     values = np.asarray(_default_values(p, param, algs) if values is None else values, float)
     if values.ndim != 1 or values.size == 0: raise ValueError(f"values must be a non-empty 1-D sequence, got {values!r}.")
+    active = len(values) // 2 if active is None else active
+    if isinstance(active, bool) or not isinstance(active, (int, np.integer)) or not 0 <= active < len(values):
+        raise ValueError(f"active={active!r} must be the index of one of the {len(values)} values (0 to {len(values) - 1}).")
     knobs_v = [{**knob_fixed, **({param: float(v)} if is_knob else {})} for v in values]
     hps_v = [{**hp_fixed, **({} if is_knob else {param: float(v)})} for v in values]
     traces_v = _sweep_traces(p, algs, names, param, values, steps, hp_fixed, knob_fixed)
     fstar_v = [p.optimal_value(**kn) for kn in knobs_v]
     rates_v = [theory_rates(p, algorithms, hp, kn) for hp, kn in zip(hps_v, knobs_v)]
-    active = len(values) // 2 if active is None else int(active)
     fig = explainer_figure(p, traces_v[active], fstar=fstar_v[active], rates=rates_v[active], knobs=knobs_v[active], n=n)
     idx, bounds = trace_index(fig), plot_bounds(p)
     zs = [_contour_z(p, kn, n, True)[2] for kn in knobs_v] if is_knob else []
