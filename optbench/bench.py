@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import jax
-from .core import (ALGORITHMS, PROBLEMS, UnknownNameError, _suggest, atomic_write, get_problem,
+from .core import (ALGORITHMS, PROBLEMS, NoNoise, UnknownNameError, _suggest, atomic_write, get_problem,
                            resolve_algorithm, sweep)
 
 # %% auto 0
@@ -126,7 +126,8 @@ def run_cell(cfg:BenchConfig, algorithm:str, problem:str) -> dict:
     if reason: return _skipped(alg, p, reason)
     grid = _grid(alg, cfg)
     kw = dict(grid, seeds=list(range(cfg.seeds)))
-    if 'noise' in p.knobs: kw['noise'] = cfg.noise
+    if cfg.noise == 0: p = dataclasses.replace(p, noise_model=NoNoise())   # compiles the noise-free scan only
+    else: kw['noise'] = cfg.noise
     t0 = time.perf_counter()
     tr = jax.block_until_ready(sweep(alg, p, cfg.steps, **kw))
     t1 = time.perf_counter()

@@ -11,9 +11,9 @@ import jax, jax.numpy as jnp
 import optax
 
 # %% auto 0
-__all__ = ['Bounds', 'ORACLE_EXTRAS', 'ALGORITHMS', 'PROBLEMS', 'UnknownNameError', 'Registry', 'GaussianNoise', 'Problem',
-           'Algorithm', 'register', 'resolve_algorithm', 'Trace', 'compile_count', 'check_problem', 'run', 'sweep',
-           'register_problem', 'get_problem', 'atomic_write', 'save_metrics']
+__all__ = ['Bounds', 'ORACLE_EXTRAS', 'ALGORITHMS', 'PROBLEMS', 'UnknownNameError', 'Registry', 'GaussianNoise', 'NoNoise',
+           'Problem', 'Algorithm', 'register', 'resolve_algorithm', 'Trace', 'compile_count', 'check_problem', 'run',
+           'sweep', 'register_problem', 'get_problem', 'atomic_write', 'save_metrics']
 
 # %% ../nbs/00_core.ipynb
 class UnknownNameError(KeyError):
@@ -57,6 +57,13 @@ class GaussianNoise:
     def active(self, knobs):
         "Whether this step draws noise at all (a traced bool): with `noise` = 0 the runner skips the random numbers."
         return knobs['noise'] != 0
+
+@dataclasses.dataclass(frozen=True)
+class NoNoise:
+    "Exact gradients whatever the `noise` knob says. The runner then compiles only the noise-free scan (half the"
+    "compile time of the default model, which keeps both branches so that `noise` can change without recompiling)."
+    def __call__(self, key, x, grad, fn, knobs): return grad
+    def active(self, knobs): return False
 
 # %% ../nbs/00_core.ipynb
 Bounds = tuple  # ((xmin, xmax), (ymin, ymax)) for 2-D plots
@@ -302,7 +309,8 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     # The noise decision is loop-invariant, so it is taken once, outside the scan: a noise-free run draws no random
     # numbers at all (threefry would otherwise dominate the cost of a step on a 2-D landscape).
     if noisy is None: noisy = _noise_active(noise_model, knobs)
-    if noisy is True: div, hist = scan(True)
+    if noisy is False: div, hist = scan(False)
+    elif noisy is True: div, hist = scan(True)
     else: div, hist = jax.lax.cond(noisy, lambda: scan(True), lambda: scan(False))
     hist = dict(zip(('params', 'value', 'grad_norm') + (('calls',) if has_extra else ()) + (('step_size',) if has_ss else ()), hist))
     return _finish(div, hist, steps)
@@ -334,7 +342,8 @@ def _runner(alg, static_hp, fn, noise_model, steps, batched:bool, residuals=None
         if batched:
             def f(hp, knobs, x0, seeds, f=f):
                 # one noise decision for the whole batch, outside vmap, so it stays a real branch
-                noisy = (jnp.any(jax.vmap(functools.partial(_noise_active, noise_model))(knobs))
+                noisy = (False if isinstance(noise_model, NoNoise) else
+                         jnp.any(jax.vmap(functools.partial(_noise_active, noise_model))(knobs))
                          if hasattr(noise_model, 'active') else True)
                 keys = jax.vmap(jax.random.PRNGKey)(seeds)
                 return jax.vmap(lambda h, kn, k: f(h, kn, x0, k, noisy=noisy))(hp, knobs, keys)
@@ -505,7 +514,7 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     return Trace(*(a if a.shape[:1] == shape else a.reshape(shape + a.shape[1:]) for a in out))
 
 # %% ../nbs/00_core.ipynb
-PROBLEMS = Registry('problem', plugins=('optbench.landscapes',))
+PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problems', 'optbench.global2d', 'optbench.datasets'))
 
 def register_problem(name:str, make:Callable) -> Callable:
     "Add a problem constructor (returning a `Problem`) to `PROBLEMS`."

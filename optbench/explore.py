@@ -12,7 +12,7 @@ from .viz import (KINDS, _contour_z, _grid_n, _loss_axis, accepted_hyperparamete
                           plot_bounds, theory_rates, trace_data, trace_index)
 
 # %% auto 0
-__all__ = ['landscapes', 'Explorer', 'explore']
+__all__ = ['SUITE_MODULES', 'landscapes', 'Explorer', 'explore']
 
 # %% ../nbs/81_explore.ipynb
 try:
@@ -24,11 +24,15 @@ except ImportError as e:  # optional extra
                       "(pip install 'optbench[viz]').") from e
 
 # %% ../nbs/81_explore.ipynb
+SUITE_MODULES = ('optbench.problems', 'optbench.datasets')   # benchmark suites, not landscapes for the menu
+
 def landscapes() -> list:
-    "Names of the registered 2-D problems (the ones with a contour plot)."
+    "Names of the registered 2-D problems (the ones with a contour plot), without the benchmark-suite problems."
     out = []
     for name in PROBLEMS.names():
-        try: p = PROBLEMS[name]()
+        make = PROBLEMS[name]
+        if getattr(getattr(make, 'func', make), '__module__', None) in SUITE_MODULES: continue
+        try: p = make()
         except TypeError: continue  # needs arguments: not a landscape
         if p.dim == 2: out.append(name)
     return out
