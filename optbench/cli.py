@@ -21,6 +21,15 @@ def _progress(i:int, n:int, label:str, t0:float, stream=None):
     if i == n: stream.write("\n")
     stream.flush()
 
+def _out_path(path, flag:str='--out') -> Path:
+    "Check an output path before any work: no existing file may stand where a directory is needed."
+    path = Path(path)
+    for a in [path.parent, *path.parent.parents]:
+        if a.exists():
+            if not a.is_dir(): raise ValueError(f"{flag} {path}: {a} is a file, not a directory; choose another path.")
+            break
+    return path
+
 def _parse_sets(pairs) -> dict:
     out = {}
     for p in pairs or []:
@@ -53,13 +62,15 @@ def summarize(name:str, problem, trace) -> str:
     t = trace.numpy(); fs = problem.fstar
     lines = [f"{name} on {problem.name}: {t.steps} steps, {int(t.calls[-1])} oracle calls",
              f"  f(x_T) = {float(t.final_value):.6g}" + (f"   gap f - f* = {float(t.final_value) - fs:.3g}" if fs is not None else ""),
-             f"  x_T = {np.array2string(t.params[-1], precision=6)}   ||grad|| = {t.grad_norm[np.isfinite(t.grad_norm)][-1]:.3g}"]
+             f"  x_T = {np.array2string(t.params[-1], precision=6)}   ||grad|| = " +
+             (f"{g[-1]:.3g}" if (g := t.grad_norm[np.isfinite(t.grad_norm)]).size else "not finite")]
     if t.diverged_at >= 0: lines.append(f"  DIVERGED at step {int(t.diverged_at)} (first non-finite value); lower the stepsize.")
     return "\n".join(lines)
 
 def cmd_run(args) -> int:
     "Run one algorithm on one problem, print a summary, optionally write the figure."
     alg = resolve_algorithm(args.algorithm); problem = get_problem(args.problem)
+    if args.out: _out_path(args.out)
     kw = _parse_sets(args.set)
     if args.lr is not None: kw['learning_rate'] = args.lr
     tr = run(alg, problem, args.steps, key=args.seed, **kw)
@@ -78,6 +89,7 @@ def _names(s): return None if s is None else [n.strip() for n in s.split(',') if
 def cmd_bench(args) -> int:
     "Run (or resume) a benchmark suite and write its report."
     from optbench.bench import bench, make_config
+    _out_path(Path(args.out) / 'config.json')
     cfg = make_config(args.suite, _names(args.algos), problems=_names(args.problems), steps=args.steps, seeds=args.seeds,
                       lr_factors=[float(v) for v in _names(args.lr_factors)], noise=args.noise, precision=args.precision)
     print(f"benchmark: suite {cfg.suite}, {len(cfg.problems)} problems x {len(cfg.algorithms)} algorithms "
@@ -93,6 +105,7 @@ def cmd_bench(args) -> int:
 def cmd_report(args) -> int:
     "Rewrite the HTML report of a benchmark directory."
     from optbench.bench import report
+    if args.out: _out_path(args.out)
     print(f"report: {report(args.dir, args.out)}")
     return 0
 
@@ -108,7 +121,7 @@ GALLERY = [  # (problem, algorithms, slider parameter, values, fixed)
 def cmd_gallery(args) -> int:
     "Write the static explainers of several algorithms on several landscapes to one HTML page."
     from optbench.viz import static_explainer, save_html
-    out = Path(args.out); figs = []; t0 = time.time()
+    out = _out_path(Path(args.out) / 'index.html').parent; figs = []; t0 = time.time()
     for i, (prob, algs, param, values, fixed) in enumerate(GALLERY):
         _progress(i, len(GALLERY), f"{prob}: {param}", t0)
         fig = static_explainer(prob, list(algs), param=param, values=list(values), steps=args.steps, **fixed)
@@ -163,7 +176,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"optbench {args.command}: interrupted; every file written is complete: run the same command again to resume.",
               file=sys.stderr); return 130
-    except (UnknownNameError, ValueError, TypeError, FileNotFoundError) as e:
+    except (UnknownNameError, ValueError, TypeError, OSError) as e:
         print(f"optbench {args.command}: error: {e}", file=sys.stderr); return 2
     except ImportError as e:
         msg = str(e) if 'optbench[' in str(e) else f"{e}. Install the extras: pip install 'optbench[bench]'"
