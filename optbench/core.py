@@ -514,7 +514,8 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     return Trace(*(a if a.shape[:1] == shape else a.reshape(shape + a.shape[1:]) for a in out))
 
 # %% ../nbs/00_core.ipynb
-PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problems', 'optbench.global2d', 'optbench.datasets'))
+PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problems', 'optbench.global2d', 'optbench.datasets',
+                                        'optbench.optimizers.minimax'))
 
 def register_problem(name:str, make:Callable) -> Callable:
     "Add a problem constructor (returning a `Problem`) to `PROBLEMS`."
