@@ -41,12 +41,12 @@ def suite_problems(suite:str) -> list:
     return list(getattr(mod, src[1]))
 
 # %% ../nbs/90_bench.ipynb
-DEFAULT_ALGORITHMS = ('gd', 'heavy_ball', 'nesterov', 'adam', 'dog', 'lbfgs', 'newton', 'levenberg_marquardt')
+DEFAULT_ALGORITHMS = ('gd', 'heavy_ball', 'adam', 'lbfgs', 'newton', 'levenberg_marquardt')
 
 @dataclasses.dataclass(frozen=True)
 class BenchConfig:
     "What a benchmark runs; `config_id` (a hash of it) names its results."
-    suite: str = 'all'
+    suite: str = 'mgh'
     algorithms: tuple = ()
     problems: tuple = ()
     steps: int = 1000
@@ -63,7 +63,7 @@ class BenchConfig:
         "The (algorithm, problem) pairs in run order."
         return [(a, p) for p in self.problems for a in self.algorithms]
 
-def make_config(suite:str='all', algorithms:Sequence[str]|None=None, *, problems:Sequence[str]|None=None,
+def make_config(suite:str='mgh', algorithms:Sequence[str]|None=None, *, problems:Sequence[str]|None=None,
                 steps:int=1000, seeds:int=1, lr_factors:Sequence[float]=(0.1, 0.3, 1.0, 3.0, 10.0), noise:float=0.0,
                 precision:str='float64') -> BenchConfig:
     "A checked `BenchConfig`: names must exist, sizes must be positive."

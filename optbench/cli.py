@@ -149,7 +149,7 @@ def parser() -> argparse.ArgumentParser:
                        description="Run algorithms x problems x learning rates x seeds, store one Parquet file per "
                                    "(algorithm, problem) cell in --out, and write --out/report.html. Rerunning the same "
                                    "command resumes; cells already on disk are not recomputed.")
-    b.add_argument('--suite', default='all', help=f"one of {', '.join(SUITES)} (default: all)")
+    b.add_argument('--suite', default='mgh', help=f"one of {', '.join(SUITES)} (default: mgh)")
     b.add_argument('--algos', help="comma-separated algorithm names (default: a standard set; see `optbench list`)")
     b.add_argument('--problems', help="comma-separated problem names from the suite (default: all of them)")
     b.add_argument('--steps', type=int, default=1000); b.add_argument('--seeds', type=int, default=1)
