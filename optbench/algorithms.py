@@ -9,7 +9,8 @@ __all__ = ['families', 'get_algorithm']
 from .core import ALGORITHMS, Algorithm, UnknownNameError, register
 
 # %% ../nbs/05_algorithms.ipynb
-from .optimizers import first_order, adaptive, parameter_free
+from .optimizers import (first_order, adaptive, parameter_free, second_order, preconditioners, coordinate,
+                                  minimax)
 
 # %% ../nbs/05_algorithms.ipynb
 def families() -> dict:

@@ -3,9 +3,24 @@ new hyperparameter/knob values, and reproduces optax's trajectory where optax ha
 import numpy as np
 import pytest
 import jax, jax.numpy as jnp, optax
-from optbench.core import ALGORITHMS, compile_count, get_problem, run, sweep
+from optbench.core import ALGORITHMS, Problem, compile_count, get_problem, run, sweep
 
 NAMES = ALGORITHMS.names()
+
+def _skip_without_residuals(name, problem):
+    "Least-squares methods (oracle 'residual_fn') only run on problems that declare residuals."
+    if 'residual_fn' in ALGORITHMS[name].oracle and get_problem(problem).residuals is None:
+        pytest.skip(f"{name} needs Problem.residuals, which {get_problem(problem).name} does not declare")
+
+def _rosenbrock_residuals(x, knobs): return jnp.stack([1 - x[0], jnp.sqrt(knobs['b']) * (x[1] - x[0]**2)])
+def _rosenbrock_ls(x, knobs): return jnp.sum(_rosenbrock_residuals(x, knobs)**2)
+
+def rosenbrock_ls() -> Problem:
+    "Rosenbrock as least squares, r = (1 - x1, sqrt(b) (x2 - x1^2)): the same f as the landscape, with residuals."
+    return Problem('rosenbrock_ls', _rosenbrock_ls, x0=(-1.2, 1.0), knobs={'b': 100.0}, knob_ranges={'b': (1.0, 1e3, True)},
+                   minimizers=[(1.0, 1.0)], fstar=0.0, residuals=_rosenbrock_residuals)
+
+RESIDUAL_NAMES = [n for n in NAMES if 'residual_fn' in ALGORITHMS[n].oracle]
 
 def test_registry_is_populated():
     assert {'gd', 'heavy_ball', 'nesterov', 'polyak', 'armijo'} <= set(NAMES)
@@ -20,6 +35,7 @@ def test_converges_on_quadratic(name):
     # benchmark counts it). The final value is not the criterion: Adam (optax's too) reaches f = 0 exactly, and once
     # x underflows, m / eps amplifies the denormal gradients and f climbs back to ~1e-5 after ~20000 steps.
     p = get_problem('quadratic', kappa=10.0, theta=0.3)
+    _skip_without_residuals(name, p)
     tr = run(name, p, 30000)
     v = np.asarray(tr.value)
     assert int(tr.diverged_at) == -1
@@ -30,6 +46,7 @@ def test_converges_on_quadratic(name):
 def test_converges_on_rosenbrock(name):
     alg = ALGORITHMS[name]
     if not alg.converges: pytest.skip(f"{name} does not claim convergence")
+    _skip_without_residuals(name, 'rosenbrock')
     tr = run(name, 'rosenbrock', 30000)
     assert int(tr.diverged_at) == -1
     assert float(tr.final_value) < 1e-6, (name, float(tr.final_value))
@@ -38,6 +55,7 @@ def test_converges_on_rosenbrock(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_no_recompile_on_new_values(name):
     alg = ALGORITHMS[name]
+    _skip_without_residuals(name, 'quadratic')
     hp = {k: v * 0.5 for k, v in alg.defaults.items() if k != 'fstar'}
     run(name, 'quadratic', 50, kappa=10.0, noise=0.0)
     n = compile_count()
@@ -65,6 +83,7 @@ WITH_REF = [n for n in NAMES if ALGORITHMS[n].reference is not None]
 @pytest.mark.parametrize("problem", ['rosenbrock', 'quadratic'])
 def test_optax_parity(name, problem):
     alg = ALGORITHMS[name]
+    _skip_without_residuals(name, problem)
     p = get_problem(problem)
     hp = dict(alg.defaults)
     import inspect
@@ -73,3 +92,16 @@ def test_optax_parity(name, problem):
     f = lambda x: p.fn(x, p.knobs)
     ref = _reference_trajectory(alg.reference(**{**alg.static, **hp}), f, jnp.asarray(p.x0, jnp.float64), 100)
     np.testing.assert_allclose(np.asarray(ours.params), np.asarray(ref), rtol=0, atol=1e-10)
+
+@pytest.mark.parametrize("name", RESIDUAL_NAMES)
+def test_residual_methods_on_least_squares(name):
+    "Every least-squares method converges on Rosenbrock with residuals and does not recompile for new values."
+    alg, p = ALGORITHMS[name], rosenbrock_ls()
+    tr = run(name, p, 30000)
+    if alg.converges:
+        assert int(tr.diverged_at) == -1
+        assert float(tr.final_value) < 1e-6, (name, float(tr.final_value))
+        np.testing.assert_allclose(np.asarray(tr.params[-1]), [1.0, 1.0], atol=2e-3)
+    n = compile_count()
+    run(name, p, 30000, b=30.0, noise=0.1, **{k: v * 0.5 for k, v in alg.defaults.items()})
+    assert compile_count() == n, f"{name} recompiled for new hyperparameter or knob values"
