@@ -11,9 +11,10 @@ import jax, jax.numpy as jnp
 import optax
 
 # %% auto 0
-__all__ = ['Bounds', 'ORACLE_EXTRAS', 'ALGORITHMS', 'PROBLEMS', 'UnknownNameError', 'Registry', 'GaussianNoise', 'NoNoise',
-           'Problem', 'Algorithm', 'register', 'resolve_algorithm', 'Trace', 'compile_count', 'check_problem', 'run',
-           'sweep', 'register_problem', 'get_problem', 'atomic_write', 'save_metrics']
+__all__ = ['Bounds', 'ORACLE_EXTRAS', 'PROBLEM_ORACLES', 'ALGORITHMS', 'PROBLEMS', 'UnknownNameError', 'Registry',
+           'GaussianNoise', 'NoNoise', 'Problem', 'register_oracle', 'Algorithm', 'register', 'resolve_algorithm',
+           'Trace', 'Final', 'compile_count', 'check_problem', 'run', 'sweep', 'register_problem', 'get_problem',
+           'atomic_write', 'save_metrics']
 
 # %% ../nbs/00_core.ipynb
 class UnknownNameError(KeyError):
@@ -84,6 +85,7 @@ class Problem:
     fstar_fn: Callable | None = None  # fstar as a function of knobs, when it depends on them
     curvature: Callable | None = None # knobs -> (mu, L) for quadratics: theory-rate overlays use it
     residuals: Callable | None = None # residuals(x, knobs) -> r with fn == sum(r**2): least-squares structure (Gauss-Newton)
+    oracles: dict = dataclasses.field(default_factory=dict)  # problem oracles (PROBLEM_ORACLES): name -> g(*args, knobs) or a constant
 
     def __post_init__(self):
         knobs = {'noise': 0.0, **dict(self.knobs)}
@@ -98,6 +100,14 @@ class Problem:
         object.__setattr__(self, 'x0', tuple(x0.tolist()))
         if self.minimizers is not None:
             object.__setattr__(self, 'minimizers', tuple(tuple(float(v) for v in m) for m in self.minimizers))
+        for k, v in dict(self.oracles).items():
+            if k not in PROBLEM_ORACLES:
+                raise ValueError(f"Problem {self.name!r}: oracle {k!r} is unknown.{_suggest(k, PROBLEM_ORACLES)} Known problem "
+                                 f"oracles: {', '.join(PROBLEM_ORACLES)} (add one with register_oracle).")
+            try: hash(v)
+            except TypeError: raise TypeError(f"Problem {self.name!r}: oracle {k} must be a module-level function or a "
+                                              f"hashable constant (int, float, tuple), got {type(v).__name__}.") from None
+        object.__setattr__(self, 'oracles', dict(self.oracles))
 
     @property
     def dim(self) -> int: return len(self.x0)
@@ -145,7 +155,23 @@ def _check_knobs(problem, knobs:dict) -> dict:
     return out
 
 # %% ../nbs/00_core.ipynb
-ORACLE_EXTRAS = ('value', 'grad', 'value_fn', 'grad_fn', 'hvp_fn', 'hessian_fn', 'residual_fn')
+ORACLE_EXTRAS = ('value', 'grad', 'value_fn', 'grad_fn', 'hvp_fn', 'hessian_fn', 'residual_fn', 'key')
+
+PROBLEM_ORACLES = {   # name -> what the algorithm receives (knobs bound); filled by register_oracle
+    'project': 'x -> the Euclidean projection of x onto the feasible set C',
+    'lmo': 'g -> argmin_{s in C} <g, s>, the linear-minimization oracle of C (Frank-Wolfe)',
+    'eq_constraints': 'x -> c(x), the equality constraints c(x) = 0 (a vector)',
+    'ineq_constraints': 'x -> h(x), the inequality constraints h(x) >= 0 (a vector)',
+    'batch_grad': '(x, idx) -> the mean gradient of the components f_i, i in idx (an int vector), of a finite sum',
+    'batch_value': '(x, idx) -> the mean value of the components f_i, i in idx, of a finite sum',
+    'n_samples': 'the number n of components of a finite sum f = (1/n) sum_i f_i (an int)',
+}
+
+def register_oracle(name:str, doc:str) -> str:
+    "Declare a problem oracle `name` (what algorithms receive, in `doc`) usable in `Problem.oracles` and `oracle=`."
+    if name in ORACLE_EXTRAS: raise ValueError(f"{name!r} is a runner extra already; choose another oracle name.")
+    PROBLEM_ORACLES[name] = doc
+    return name
 
 @dataclasses.dataclass(frozen=True)
 class Algorithm:
@@ -158,15 +184,16 @@ class Algorithm:
     ranges: dict = dataclasses.field(default_factory=dict)     # name -> (lo, hi, log) for sliders
     constraints: dict = dataclasses.field(default_factory=dict)  # name -> (lo, hi, lo_open, hi_open) checked on input
     static: dict = dataclasses.field(default_factory=dict)     # non-traced (structural) hyperparameters and defaults
-    oracle: tuple = ()                # extras from ORACLE_EXTRAS that `update` needs
+    oracle: tuple = ()                # extras from ORACLE_EXTRAS (or problem oracles) that `update` needs
     rate: Callable | None = None      # rate(hp, mu, L): theoretical linear rate of ||x_k - x*|| on quadratics
     reference: Callable | None = None # an optax constructor with the same hyperparameters, for parity tests
     converges: bool = True            # converges on smooth strongly convex problems with its defaults
     description: str = ''
 
     def __post_init__(self):
-        bad = set(self.oracle) - set(ORACLE_EXTRAS)
-        if bad: raise ValueError(f"oracle extras {sorted(bad)} unknown; use some of {ORACLE_EXTRAS}.")
+        bad = set(self.oracle) - set(ORACLE_EXTRAS) - set(PROBLEM_ORACLES)
+        if bad: raise ValueError(f"oracle extras {sorted(bad)} unknown; use some of {ORACLE_EXTRAS} or a problem oracle "
+                                 f"({', '.join(PROBLEM_ORACLES)}; add one with register_oracle).")
 
 ALGORITHMS = Registry('algorithm', plugins=('optbench.algorithms',))
 
@@ -245,6 +272,28 @@ class Trace(NamedTuple):
         return Trace(*(a[i] for a in self))
 
 # %% ../nbs/00_core.ipynb
+class Final(NamedTuple):
+    "End of a run without its history: last finite `params` (d,), its `value`, `grad_norm`, `calls`; `best_value`, `hit_step`, `hit_calls`, `diverged_at`."
+    params: jax.Array
+    value: jax.Array
+    grad_norm: jax.Array
+    calls: jax.Array
+    best_value: jax.Array
+    hit_step: jax.Array       # first k with f(x_k) <= target (-1: never)
+    hit_calls: jax.Array      # oracle calls spent before that x_k (-1: never)
+    diverged_at: jax.Array
+
+    @property
+    def diverged(self): return self.diverged_at >= 0
+    def numpy(self) -> Final:
+        "The same record with numpy arrays."
+        return Final(*(np.asarray(a) for a in self))
+    def __getitem__(self, i):
+        "Index the batch dimensions of a `sweep` result."
+        if isinstance(i, (int, np.integer)) and self.value.ndim == 0: return tuple.__getitem__(self, i)
+        return Final(*(a[i] for a in self))
+
+# %% ../nbs/00_core.ipynb
 def _find_field(tree, name):
     "First attribute `name` found in a (nested) NamedTuple state, else None."
     if hasattr(tree, '_fields'):
@@ -257,12 +306,17 @@ def _find_field(tree, name):
         if r is not None: return r
     return None
 
-def _oracle(fn, knobs, names, residuals=None):
-    "The extra keyword arguments of `update`, built from the objective (and its residuals for least squares)."
+def _bind(g, knobs):
+    "A problem oracle with the knobs bound (constants pass through)."
+    return (lambda *args: g(*args, knobs)) if callable(g) else g
+
+def _oracle(fn, knobs, names, residuals=None, problem_oracles=()):
+    "The extra keyword arguments of `update`, built from the objective, its residuals and the problem's oracles."
     f = lambda x: fn(x, knobs)
     make = {'value_fn': lambda: f, 'grad_fn': lambda: jax.grad(f),
             'hvp_fn': lambda: (lambda x, v: jax.jvp(jax.grad(f), (x,), (v,))[1]),
-            'hessian_fn': lambda: jax.hessian(f), 'residual_fn': lambda: (lambda x: residuals(x, knobs))}
+            'hessian_fn': lambda: jax.hessian(f), 'residual_fn': lambda: (lambda x: residuals(x, knobs)),
+            **{k: (lambda g=g: _bind(g, knobs)) for k, g in problem_oracles}}
     return {k: make[k]() for k in names if k in make}
 
 def _noise_active(noise_model, knobs):
@@ -270,20 +324,24 @@ def _noise_active(noise_model, knobs):
     return noise_model.active(knobs) if hasattr(noise_model, 'active') else True
 
 def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:dict, knobs:dict, x0, key, noisy=None,
-                residuals=None):
+                residuals=None, problem_oracles=(), record:str='full'):
     "The scan (pure; jitted and vmapped by `run` and `sweep`). `noisy`: traced bool choosing the noisy scan."
     opt = alg.make(**dict(static_hp), **hp)
     if not isinstance(opt, optax.GradientTransformationExtraArgs): opt = optax.with_extra_args_support(opt)
-    extras = _oracle(fn, knobs, alg.oracle, residuals)
+    final = record == 'final'
+    if final:
+        knobs = dict(knobs); target = jnp.asarray(knobs.pop('_target'), x0.dtype)   # not a knob of fn
+    extras = _oracle(fn, knobs, alg.oracle, residuals, problem_oracles)
     vg = jax.value_and_grad(fn)
     nan = jnp.array(jnp.nan, x0.dtype)
     state0 = opt.init(x0)
     has_ss = _find_field(state0, 'step_size') is not None        # record step sizes only for methods that have them
     has_extra = _find_field(state0, 'extra_calls') is not None   # oracle calls beyond one per step are counted
+    akey = jax.random.fold_in(key, 1) if 'key' in alg.oracle else None   # the algorithm's own randomness
 
     def scan(with_noise:bool):
         def step(carry, k):
-            x, state, key, calls, div = carry
+            (x, state, key, calls, div), rec = carry[:5], carry[5:]
             v, g = vg(x, knobs)
             div = jnp.where((div < 0) & ~(jnp.isfinite(v) & jnp.all(jnp.isfinite(g))), k, div)
             gt = g
@@ -291,20 +349,31 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
                 key, sub = jax.random.split(key)
                 gt = jnp.asarray(noise_model(sub, x, g, fn, knobs), g.dtype)
             kw = {n: e for n, e in (('value', v), ('grad', gt)) if n in alg.oracle}
+            if akey is not None: kw['key'] = jax.random.fold_in(akey, k)
             u, new_state = opt.update(gt, state, x, **kw, **extras)
             x_new = optax.apply_updates(x, u)
+            new_calls = calls + 1 + jnp.asarray(_find_field(new_state, 'extra_calls'), calls.dtype) if has_extra else calls + 1
+            if final:                                            # keep only the last finite point, the best value, the hit
+                xf, vf, gf, cf, best, hit, hit_calls = rec
+                alive = div < 0
+                rec = (jnp.where(alive, x, xf), jnp.where(alive, v, vf), jnp.where(alive, jnp.linalg.norm(g), gf),
+                       jnp.where(alive, calls, cf), jnp.where(alive, jnp.minimum(best, v), best),
+                       jnp.where((hit < 0) & alive & (v <= target), k, hit),
+                       jnp.where((hit < 0) & alive & (v <= target), calls, hit_calls))
+                out = None
+            else:
+                out = (x, v, jnp.linalg.norm(g))                 # x_k, f(x_k), |grad f(x_k)|
+                if has_extra: out = out + (calls,)               # oracle calls spent before x_k
+                if has_ss: out = out + (jnp.where(k < steps, jnp.asarray(_find_field(new_state, 'step_size'), x0.dtype), nan),)
             div = jnp.where((div < 0) & (k < steps) & ~jnp.all(jnp.isfinite(x_new)), k + 1, div)
-            out = (x, v, jnp.linalg.norm(g))                     # x_k, f(x_k), |grad f(x_k)|
-            if has_extra:
-                out = out + (calls,)                             # oracle calls spent before x_k
-                calls = calls + 1 + jnp.asarray(_find_field(new_state, 'extra_calls'), calls.dtype)
-            if has_ss: out = out + (jnp.where(k < steps, jnp.asarray(_find_field(new_state, 'step_size'), x0.dtype), nan),)
-            return (x_new, new_state, key, calls, div), out
-        carry0 = (x0, state0, key, jnp.array(0, jnp.int32), jnp.array(-1, jnp.int32))
+            return (x_new, new_state, key, new_calls, div) + tuple(rec), out
+        i32 = lambda v: jnp.array(v, jnp.int32)
+        rec0 = (x0, nan, nan, i32(0), jnp.array(jnp.inf, x0.dtype), i32(-1), i32(-1)) if final else ()
+        carry0 = (x0, state0, key, i32(0), i32(-1)) + rec0
         # steps + 1 iterations: the last one only records x_T (its update is discarded), so the history needs no
         # concatenation afterwards, which would copy every array once more
-        (_, _, _, _, div), hist = jax.lax.scan(step, carry0, jnp.arange(steps + 1, dtype=jnp.int32))
-        return div, hist
+        carry, hist = jax.lax.scan(step, carry0, jnp.arange(steps + 1, dtype=jnp.int32))
+        return (carry[4], carry[5:]) if final else (carry[4], hist)
 
     # The noise decision is loop-invariant, so it is taken once, outside the scan: a noise-free run draws no random
     # numbers at all (threefry would otherwise dominate the cost of a step on a 2-D landscape).
@@ -312,6 +381,7 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     if noisy is False: div, hist = scan(False)
     elif noisy is True: div, hist = scan(True)
     else: div, hist = jax.lax.cond(noisy, lambda: scan(True), lambda: scan(False))
+    if final: return Final(*hist[:5], *hist[5:], div)
     hist = dict(zip(('params', 'value', 'grad_norm') + (('calls',) if has_extra else ()) + (('step_size',) if has_ss else ()), hist))
     return _finish(div, hist, steps)
 
@@ -334,11 +404,13 @@ def _finish(div, hist:dict, steps:int) -> Trace:
 # %% ../nbs/00_core.ipynb
 _RUNNERS: dict = {}
 
-def _runner(alg, static_hp, fn, noise_model, steps, batched:bool, residuals=None):
+def _runner(alg, static_hp, fn, noise_model, steps, batched:bool, residuals=None, oracles=None, record='full'):
     if 'residual_fn' not in alg.oracle: residuals = None                # only least-squares methods depend on them
-    key = (alg.make, alg.oracle, static_hp, fn, noise_model, steps, batched, residuals)
+    po = tuple((k, (oracles or {})[k]) for k in alg.oracle if k in (oracles or {}))   # the problem oracles it uses
+    key = (alg.make, alg.oracle, static_hp, fn, noise_model, steps, batched, residuals, po, record)
     if key not in _RUNNERS:
-        f = functools.partial(_trajectory, alg, static_hp, fn, noise_model, steps, residuals=residuals)
+        f = functools.partial(_trajectory, alg, static_hp, fn, noise_model, steps, residuals=residuals,
+                              problem_oracles=po, record=record)
         if batched:
             def f(hp, knobs, x0, seeds, f=f):
                 # one noise decision for the whole batch, outside vmap, so it stays a real branch
@@ -396,6 +468,10 @@ def check_problem(problem, dtype=None) -> Problem:
     _check_fn(p.fn, p.name, p.dim, dt, tuple(p.knobs))
     return p
 
+def _safe_problem(name):
+    try: return PROBLEMS[name]()
+    except Exception: return None
+
 def _resolve_problem(problem) -> Problem:
     if isinstance(problem, Problem): return problem
     if isinstance(problem, str): return PROBLEMS[problem]()
@@ -407,6 +483,11 @@ def _split_kwargs(alg:Algorithm, problem:Problem, kw:dict):
     if 'residual_fn' in alg.oracle and problem.residuals is None:
         raise ValueError(f"{alg.name} needs a least-squares problem (Problem.residuals), which {problem.name} is not: "
                          f"use a sum-of-squares problem such as an mgh_* problem.")
+    missing = [k for k in alg.oracle if k in PROBLEM_ORACLES and k not in problem.oracles]
+    if missing:
+        have = [n for n in PROBLEMS.names() if set(missing) <= set(getattr(_safe_problem(n), 'oracles', {}))][:5]
+        raise ValueError(f"{alg.name} needs the problem oracle {missing[0]!r} ({PROBLEM_ORACLES[missing[0]]}), which "
+                         f"{problem.name} does not provide (Problem.oracles)." + (f" Problems that do: {', '.join(have)}." if have else ''))
     params = _parameters(alg.make)
     hp, static, knobs = dict(alg.defaults), dict(alg.static), {}
     for k, v in kw.items():
@@ -451,9 +532,10 @@ def _steps(steps):
     return int(steps)
 
 # %% ../nbs/00_core.ipynb
-def run(opt, problem, steps:int=100, *, key=0, x0=None, **kwargs) -> Trace:
+def run(opt, problem, steps:int=100, *, key=0, x0=None, record:str='full', target:float|None=None, **kwargs) -> Trace|Final:
     "Run `opt` (name, constructor or optax transformation) on `problem` for `steps` iterations; one `lax.scan`."
     alg, problem, steps = resolve_algorithm(opt), _resolve_problem(problem), _steps(steps)
+    _check_record(record, target)
     x0 = _start(problem, x0)
     hp, static, knobs = _split_kwargs(alg, problem, kwargs)
     for k, v in kwargs.items():
@@ -464,14 +546,25 @@ def run(opt, problem, steps:int=100, *, key=0, x0=None, **kwargs) -> Trace:
     _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
     hp = {k: _arg(v, dt) for k, v in hp.items()}
     knobs = {k: _arg(v, dt) for k, v in {**problem.knobs, **knobs}.items()}
-    f = _runner(alg, static, problem.fn, problem.noise_model, steps, False, problem.residuals)
+    if record == 'final': knobs['_target'] = _arg(-np.inf if target is None else target, dt)
+    f = _runner(alg, static, problem.fn, problem.noise_model, steps, False, problem.residuals, problem.oracles, record)
     return f(hp, knobs, x0, _key(key))
+
+def _check_record(record, target):
+    if record not in ('full', 'final'):
+        raise ValueError(f"record={record!r} is unknown: use record='full' (the whole history, a Trace) or "
+                         f"record='final' (the end of each run only, a Final; memory independent of steps).")
+    if target is not None:
+        if record != 'final': raise ValueError("target is recorded only with record='final' (hit_step, hit_calls).")
+        if not isinstance(target, numbers.Real) or isinstance(target, bool) or math.isnan(target):
+            raise TypeError(f"target must be a number (a value of f), got {target!r}.")
 
 # %% ../nbs/00_core.ipynb
 def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=None, chunk_size:int|None=None,
-          **grids) -> Trace:
+          record:str='full', target:float|None=None, devices=None, **grids) -> Trace|Final:
     "`run` over the Cartesian product of the sequence-valued keyword arguments (and `seeds`); one vmapped scan."
     alg, problem, steps = resolve_algorithm(opt), _resolve_problem(problem), _steps(steps)
+    _check_record(record, target)
     x0 = _start(problem, x0)
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1):
         raise ValueError(f"chunk_size={chunk_size!r} must be a positive integer or None.")
@@ -498,20 +591,39 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
     hp = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in hp.items()}
     knobs = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in {**problem.knobs, **knobs}.items()}
+    if record == 'final': knobs['_target'] = jnp.full((R,), -np.inf if target is None else target, dt)
     seeds_flat = np.zeros(R, int) if seed_list is None else mesh[-1].ravel().astype(int)
     keys = np.asarray(seeds_flat, np.uint32)    # PRNG keys are made from these inside the compiled function
-    f = _runner(alg, static, problem.fn, problem.noise_model, steps, True, problem.residuals)
+    f = _runner(alg, static, problem.fn, problem.noise_model, steps, True, problem.residuals, problem.oracles, record)
+    devs = _devices(devices)
     C = R if chunk_size is None else max(1, min(int(chunk_size), R))
+    if len(devs) > 1: C = -(-C // len(devs)) * len(devs)          # every device gets the same number of configurations
+    put = _sharder(devs)
     parts = []
     for s in range(0, R, C):
         n = min(C, R - s)
-        if n == R: parts.append(f(hp, knobs, x0, keys)); break    # one chunk: no slicing, no copies
+        if n == R == C: parts.append(f(put(hp), put(knobs), x0, put(keys))); break    # one chunk: no slicing, no copies
         sl = lambda a: a[s:s + C]
         pad = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], C - n, axis=0)]) if n < C else a
-        out = f(jax.tree.map(lambda a: pad(sl(a)), hp), jax.tree.map(lambda a: pad(sl(a)), knobs), x0, pad(sl(keys)))
+        out = f(put(jax.tree.map(lambda a: pad(sl(a)), hp)), put(jax.tree.map(lambda a: pad(sl(a)), knobs)), x0,
+                put(pad(sl(keys))))
         parts.append(out if n == C else jax.tree.map(lambda a: a[:n], out))
     out = parts[0] if len(parts) == 1 else jax.tree.map(lambda *a: jnp.concatenate(a), *parts)
-    return Trace(*(a if a.shape[:1] == shape else a.reshape(shape + a.shape[1:]) for a in out))
+    return type(out)(*(a if a.shape[:1] == shape else a.reshape(shape + a.shape[1:]) for a in out))
+
+def _devices(devices) -> list:
+    "The devices a sweep is sharded over: all local devices by default."
+    if devices is None: return jax.local_devices()
+    devs = list(devices) if isinstance(devices, (list, tuple)) else None
+    if not devs or not all(isinstance(d, jax.Device) for d in devs):
+        raise TypeError(f"devices must be a non-empty list of jax devices (e.g. jax.local_devices()), got {devices!r}.")
+    return devs
+
+def _sharder(devs):
+    "Place the batch axis of every input across `devs` (identity on one device)."
+    if len(devs) == 1: return lambda tree: tree
+    sharding = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(devs), ('config',)), jax.sharding.PartitionSpec('config'))
+    return lambda tree: jax.device_put(tree, sharding)
 
 # %% ../nbs/00_core.ipynb
 PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problems', 'optbench.global2d', 'optbench.datasets',
