@@ -3,14 +3,22 @@ new hyperparameter/knob values, and reproduces optax's trajectory where optax ha
 import numpy as np
 import pytest
 import jax, jax.numpy as jnp, optax
-from optbench.core import ALGORITHMS, Problem, compile_count, get_problem, run, sweep
+from optbench.core import ALGORITHMS, PROBLEM_ORACLES, PROBLEMS, Problem, compile_count, get_problem, run, sweep
 
 NAMES = ALGORITHMS.names()
 
+def _needs(name) -> set:
+    "The problem oracles (Problem.oracles) an algorithm needs."
+    return {k for k in ALGORITHMS[name].oracle if k in PROBLEM_ORACLES}
+
 def _skip_without_residuals(name, problem):
-    "Least-squares methods (oracle 'residual_fn') only run on problems that declare residuals."
-    if 'residual_fn' in ALGORITHMS[name].oracle and get_problem(problem).residuals is None:
-        pytest.skip(f"{name} needs Problem.residuals, which {get_problem(problem).name} does not declare")
+    """Least-squares methods (oracle 'residual_fn') only run on problems that declare residuals; methods that need problem
+    oracles (projections, finite sums, ...) only on problems that provide them (tested below on such a problem)."""
+    p = get_problem(problem)
+    if 'residual_fn' in ALGORITHMS[name].oracle and p.residuals is None:
+        pytest.skip(f"{name} needs Problem.residuals, which {p.name} does not declare")
+    if _needs(name) - set(p.oracles):
+        pytest.skip(f"{name} needs the problem oracles {sorted(_needs(name) - set(p.oracles))}, which {p.name} does not provide")
 
 def _rosenbrock_residuals(x, knobs): return jnp.stack([1 - x[0], jnp.sqrt(knobs['b']) * (x[1] - x[0]**2)])
 def _rosenbrock_ls(x, knobs): return jnp.sum(_rosenbrock_residuals(x, knobs)**2)
@@ -105,3 +113,26 @@ def test_residual_methods_on_least_squares(name):
     n = compile_count()
     run(name, p, 30000, b=30.0, noise=0.1, **{k: v * 0.5 for k, v in alg.defaults.items()})
     assert compile_count() == n, f"{name} recompiled for new hyperparameter or knob values"
+
+ORACLE_NAMES = [n for n in NAMES if _needs(n)]
+
+def _problem_with(name):
+    "The first registered problem (by name) that provides every oracle `name` needs."
+    for pname in PROBLEMS.names():
+        p = PROBLEMS[pname]()
+        if _needs(name) <= set(p.oracles) and ('residual_fn' not in ALGORITHMS[name].oracle or p.residuals is not None):
+            return p
+    pytest.fail(f"{name} needs the problem oracles {sorted(_needs(name))} but no registered problem provides them")
+
+@pytest.mark.parametrize("name", ORACLE_NAMES)
+def test_problem_oracle_methods(name):
+    "Methods that need problem oracles run on a registered problem providing them: reproducible, finite, no recompile."
+    alg, p = ALGORITHMS[name], _problem_with(name)
+    a, b = run(name, p, 200, key=3), run(name, p, 200, key=3)
+    for x, y in zip(a, b): np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    if alg.converges:
+        assert int(a.diverged_at) == -1, (name, p.name, int(a.diverged_at))
+        assert float(a.final_value) <= float(a.value[0]) + 1e-12, (name, p.name)
+    n = compile_count()
+    run(name, p, 200, key=4, **{k: v * 0.5 for k, v in alg.defaults.items() if k != 'fstar'})
+    assert compile_count() == n, f"{name} recompiled for new hyperparameter values"
