@@ -353,22 +353,23 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
             u, new_state = opt.update(gt, state, x, **kw, **extras)
             x_new = optax.apply_updates(x, u)
             new_calls = calls + 1 + jnp.asarray(_find_field(new_state, 'extra_calls'), calls.dtype) if has_extra else calls + 1
-            if final:                                            # keep only the last finite point, the best value, the hit
-                xf, vf, gf, cf, best, hit, hit_calls = rec
+            if final:
+                # keep only the last finite iterate, the best value and the first hit of the target (its value and
+                # gradient norm are evaluated once after the scan); a non-finite x_{k+1} needs no check of its own:
+                # f(x_{k+1}) is then not finite either and step k+1 flags it, the same step the full history reports
+                xf, best, hit, cf, hit_calls = rec
                 alive = div < 0
-                rec = (jnp.where(alive, x, xf), jnp.where(alive, v, vf), jnp.where(alive, jnp.linalg.norm(g), gf),
-                       jnp.where(alive, calls, cf), jnp.where(alive, jnp.minimum(best, v), best),
-                       jnp.where((hit < 0) & alive & (v <= target), k, hit),
-                       jnp.where((hit < 0) & alive & (v <= target), calls, hit_calls))
-                out = None
-            else:
-                out = (x, v, jnp.linalg.norm(g))                 # x_k, f(x_k), |grad f(x_k)|
-                if has_extra: out = out + (calls,)               # oracle calls spent before x_k
-                if has_ss: out = out + (jnp.where(k < steps, jnp.asarray(_find_field(new_state, 'step_size'), x0.dtype), nan),)
+                hit_now = (hit < 0) & alive & (v <= target)
+                rec = (jnp.where(alive, x, xf), jnp.where(alive, jnp.minimum(best, v), best), jnp.where(hit_now, k, hit))
+                rec += (jnp.where(alive, calls, cf), jnp.where(hit_now, calls, hit_calls)) if has_extra else (cf, hit_calls)
+                return (x_new, new_state, key, new_calls, div) + rec, None
+            out = (x, v, jnp.linalg.norm(g))                     # x_k, f(x_k), |grad f(x_k)|
+            if has_extra: out = out + (calls,)                   # oracle calls spent before x_k
+            if has_ss: out = out + (jnp.where(k < steps, jnp.asarray(_find_field(new_state, 'step_size'), x0.dtype), nan),)
             div = jnp.where((div < 0) & (k < steps) & ~jnp.all(jnp.isfinite(x_new)), k + 1, div)
-            return (x_new, new_state, key, new_calls, div) + tuple(rec), out
+            return (x_new, new_state, key, new_calls, div), out
         i32 = lambda v: jnp.array(v, jnp.int32)
-        rec0 = (x0, nan, nan, i32(0), jnp.array(jnp.inf, x0.dtype), i32(-1), i32(-1)) if final else ()
+        rec0 = (x0, jnp.array(jnp.inf, x0.dtype), i32(-1), i32(0), i32(-1)) if final else ()
         carry0 = (x0, state0, key, i32(0), i32(-1)) + rec0
         # steps + 1 iterations: the last one only records x_T (its update is discarded), so the history needs no
         # concatenation afterwards, which would copy every array once more
@@ -381,7 +382,13 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     if noisy is False: div, hist = scan(False)
     elif noisy is True: div, hist = scan(True)
     else: div, hist = jax.lax.cond(noisy, lambda: scan(True), lambda: scan(False))
-    if final: return Final(*hist[:5], *hist[5:], div)
+    if final:
+        xf, best, hit, cf, hit_calls = hist
+        if not has_extra:                                        # one oracle call per step: calls = step index
+            cf = jnp.where(div < 0, steps, jnp.maximum(div - 1, 0)); hit_calls = hit
+        vf, gf = vg(xf, knobs)
+        ok = (div < 0) | (div > 0)                               # diverged at step 0: no finite point at all
+        return Final(xf, jnp.where(ok, vf, nan), jnp.where(ok, jnp.linalg.norm(gf), nan), cf, best, hit, hit_calls, div)
     hist = dict(zip(('params', 'value', 'grad_norm') + (('calls',) if has_extra else ()) + (('step_size',) if has_ss else ()), hist))
     return _finish(div, hist, steps)
 
@@ -412,14 +419,19 @@ def _runner(alg, static_hp, fn, noise_model, steps, batched:bool, residuals=None
         f = functools.partial(_trajectory, alg, static_hp, fn, noise_model, steps, residuals=residuals,
                               problem_oracles=po, record=record)
         if batched:
-            def f(hp, knobs, x0, seeds, f=f):
+            def f(hp, hp_shared, knobs, knobs_shared, x0, seeds, shape=None, f=f):
+                # values on a grid axis are batched (one per configuration); the others are shared by the whole batch
+                # (traced scalars, not broadcast: a broadcast value costs a vector operation per use in every step)
                 # one noise decision for the whole batch, outside vmap, so it stays a real branch
+                active = lambda kn: _noise_active(noise_model, {**knobs_shared, **kn})
                 noisy = (False if isinstance(noise_model, NoNoise) else
-                         jnp.any(jax.vmap(functools.partial(_noise_active, noise_model))(knobs))
+                         (jnp.any(jax.vmap(active)(knobs)) if knobs else active({}))
                          if hasattr(noise_model, 'active') else True)
                 keys = jax.vmap(jax.random.PRNGKey)(seeds)
-                return jax.vmap(lambda h, kn, k: f(h, kn, x0, k, noisy=noisy))(hp, knobs, keys)
-        _RUNNERS[key] = jax.jit(f)
+                out = jax.vmap(lambda h, kn, k: f({**hp_shared, **h}, {**knobs_shared, **kn}, x0, k, noisy=noisy))(hp, knobs, keys)
+                # the grid's shape, when the whole grid is one batch: reshaping here saves a dispatch per output array
+                return out if shape is None else jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), out)
+        _RUNNERS[key] = jax.jit(f, static_argnames=('shape',)) if batched else jax.jit(f)
     return _RUNNERS[key]
 
 def compile_count() -> int:
@@ -589,9 +601,10 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     R = int(np.prod(shape)) if shape else 1
     dt = x0.dtype
     _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
-    hp = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in hp.items()}
-    knobs = {k: jnp.broadcast_to(jnp.asarray(v, dt), (R,)) for k, v in {**problem.knobs, **knobs}.items()}
-    if record == 'final': knobs['_target'] = jnp.full((R,), -np.inf if target is None else target, dt)
+    knobs = {**problem.knobs, **knobs}
+    if record == 'final': knobs['_target'] = -np.inf if target is None else target
+    hp, hp_shared = ({k: _arg(v, dt) for k, v in hp.items() if (np.ndim(v) > 0) == b} for b in (True, False))
+    knobs, knobs_shared = ({k: _arg(v, dt) for k, v in knobs.items() if (np.ndim(v) > 0) == b} for b in (True, False))
     seeds_flat = np.zeros(R, int) if seed_list is None else mesh[-1].ravel().astype(int)
     keys = np.asarray(seeds_flat, np.uint32)    # PRNG keys are made from these inside the compiled function
     f = _runner(alg, static, problem.fn, problem.noise_model, steps, True, problem.residuals, problem.oracles, record)
@@ -602,11 +615,12 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     parts = []
     for s in range(0, R, C):
         n = min(C, R - s)
-        if n == R == C: parts.append(f(put(hp), put(knobs), x0, put(keys))); break    # one chunk: no slicing, no copies
+        if n == R == C:                                           # one chunk: no slicing, no copies, reshaped when jitted
+            return f(put(hp), hp_shared, put(knobs), knobs_shared, x0, put(keys), shape=shape if len(shape) > 1 else None)
         sl = lambda a: a[s:s + C]
         pad = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], C - n, axis=0)]) if n < C else a
-        out = f(put(jax.tree.map(lambda a: pad(sl(a)), hp)), put(jax.tree.map(lambda a: pad(sl(a)), knobs)), x0,
-                put(pad(sl(keys))))
+        out = f(put(jax.tree.map(lambda a: pad(sl(a)), hp)), hp_shared, put(jax.tree.map(lambda a: pad(sl(a)), knobs)),
+                knobs_shared, x0, put(pad(sl(keys))))
         parts.append(out if n == C else jax.tree.map(lambda a: a[:n], out))
     out = parts[0] if len(parts) == 1 else jax.tree.map(lambda *a: jnp.concatenate(a), *parts)
     return type(out)(*(a if a.shape[:1] == shape else a.reshape(shape + a.shape[1:]) for a in out))
