@@ -9,7 +9,7 @@ import numpy as np
 from .core import (ALGORITHMS, PROBLEMS, Problem, UnknownNameError, _suggest, check_problem, get_problem,
                            resolve_algorithm, run)
 from .viz import (KINDS, _contour_z, _grid_n, _loss_axis, accepted_hyperparameters, explainer_figure,
-                          plot_bounds, theory_rates, trace_data, trace_index)
+                          phase_data, phase_figure, plot_bounds, theory_rates, trace_data, trace_index)
 
 # %% auto 0
 __all__ = ['SUITE_MODULES', 'landscapes', 'Explorer', 'explore']
@@ -180,7 +180,8 @@ class _Controls:
 
     def _changed(self, change):
         owner = change['owner']
-        if owner is self.landscape:
+        if owner is self.view: self._pending.add('rebuild')
+        elif owner is self.landscape:
             self._problem, self.x0 = self._problem_of(change['new']), None
             _sync_knob_sliders(self, self._problem); self._pending.add('rebuild')
         elif owner is self.algorithms:
@@ -203,7 +204,10 @@ class _Controls:
         return self
 
     def _set_one(self, k, v):
-        if k in ('problem', 'landscape'):
+        if k == 'view' and hasattr(self, 'view'):
+            if v not in self.view.options: raise ValueError(f"view={v!r} is unknown: use one of {list(self.view.options)}.")
+            self.view.value = v
+        elif k in ('problem', 'landscape'):
             p = self._problem_of(v)
             if p.name not in self.landscape.options: self.landscape.options = [*self.landscape.options, p.name]
             self.landscape.value = p.name
@@ -245,9 +249,11 @@ class Explorer(_Controls):
                                  continuous_update=False)
         self.seed = W.IntSlider(value=seed, min=0, max=max(99, seed), description='seed', continuous_update=False)
         self.status, self.hp_box, self.knob_box = W.HTML(), W.VBox(), W.VBox()
+        self.view = W.ToggleButtons(options=('paths', 'phase diagram'), value='paths', description='view')
+        self.phase_fig, self.phase = None, None
         self._problem = p
         _sync_hp_sliders(self, names); _sync_knob_sliders(self, p)
-        for w in (self.landscape, self.algorithms, self.noise, self.steps, self.seed, *self.knobs.values()):
+        for w in (self.landscape, self.algorithms, self.noise, self.steps, self.seed, self.view, *self.knobs.values()):
             w.observe(self._changed, names='value')
         self.set(**values, _update=False)
         if x0 is not None: self.x0 = self._point(x0, 'x0')
@@ -255,7 +261,7 @@ class Explorer(_Controls):
         self.fig = go.FigureWidget()
         self._rebuild()
         self.widget = W.VBox([W.HBox([W.VBox([self.landscape, self.algorithms]), self.hp_box,
-                                      W.VBox([self.knob_box, self.noise, self.steps, self.seed])]), self.status, self.fig])
+                                      W.VBox([self.knob_box, self.noise, self.steps, self.seed])]), self.view, self.status, self.fig])
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -279,6 +285,7 @@ class Explorer(_Controls):
 
     def update(self):
         "Rerun the selected algorithms and restyle the figure's traces in place."
+        if self.view.value == 'phase diagram': return self._update_phase()
         t0 = time.perf_counter()
         traces = self._run()
         if not traces or list(traces) != self._drawn: return self._rebuild(traces, t0)  # e.g. a run started failing
@@ -301,6 +308,8 @@ class Explorer(_Controls):
 
     def _rebuild(self, traces:dict|None=None, t0:float|None=None):
         "Replace the figure's traces (new landscape or algorithms); the widget stays."
+        if self.view.value == 'phase diagram': return self._update_phase()
+        self._show(self.fig)
         t0 = time.perf_counter() if t0 is None else t0
         self.traces = traces = self._run() if traces is None else traces
         kn, fstar, rates = self._overlays()
@@ -311,6 +320,51 @@ class Explorer(_Controls):
         self._knobs_drawn, self._drawn = {k: v for k, v in kn.items() if k != 'noise'}, list(traces)
         self.fig.data[trace_index(self.fig)['contour']].on_click(self._on_click)
         self._done(t0, fstar)
+
+    def _show(self, fig):
+        "Put `fig` (the paths or the phase diagram) in the widget."
+        if hasattr(self, 'widget') and self.widget.children[-1] is not fig: self.widget.children = (*self.widget.children[:-1], fig)
+
+    def _phase_knob(self):
+        "The knob a phase diagram sweeps: kappa where there is one, else the first log-scaled knob (None if none)."
+        ks = [k for k, (lo, hi, log) in self.problem.knob_ranges.items() if k != 'noise' and log and lo > 0]
+        return 'kappa' if 'kappa' in ks else (ks[0] if ks else None)
+
+    def _update_phase(self, n:int=25):
+        "Redraw the phase diagram of the first selected algorithm: final gap over learning_rate x the curvature knob."
+        t0, p = time.perf_counter(), self.problem
+        if self.phase_fig is None: self.phase_fig = go.FigureWidget()
+        self._show(self.phase_fig)
+        name, knob = (self.names or [None])[0], self._phase_knob()
+        why = ('select an algorithm' if name is None else
+               f"{name} has no learning_rate" if name is not None and 'learning_rate' not in accepted_hyperparameters(name) else
+               f"{p.name} has no log-scaled curvature knob to sweep" if knob is None else
+               f"{p.name} publishes no constant f*" if p.fstar is None or p.fstar_fn is not None else None)
+        if why:
+            self.phase = None
+            self.status.value = f"<b>no phase diagram</b>: {html.escape(why)}."
+            return self
+        s, (lo, hi, _) = self.hp['learning_rate'], p.knob_ranges[knob]
+        hp, kn = self.hp_values(), self.knob_values()
+        acc = accepted_hyperparameters(name)
+        fixed = {**{k: v for k, v in hp.items() if k in acc and k != 'learning_rate'}, **{k: v for k, v in kn.items() if k != knob}}
+        lr_lo, lr_hi = (10.0**s.min, 10.0**s.max) if isinstance(s, W.FloatLogSlider) else (max(s.min, s.max * 1e-3), s.max)
+        self.phase = d = phase_data(name, p, learning_rates=np.geomspace(lr_lo, lr_hi, n), knob=knob,
+                                    values=np.geomspace(lo, hi, n), steps=self.steps.value, **fixed)
+        new = phase_figure(d)
+        new.add_trace(go.Scatter(x=[kn[knob]], y=[hp['learning_rate']], mode='markers', meta='phase_now', name='current',
+                                 marker=dict(symbol='x', size=12, color='red', line=dict(width=2))))
+        with self.phase_fig.batch_update():
+            self.phase_fig.data = []
+            self.phase_fig.add_traces(list(new.data))
+            self.phase_fig.layout = new.layout
+        self.last_update_seconds = time.perf_counter() - t0
+        self.update_seconds.append(self.last_update_seconds)
+        ndiv = int((d['diverged_at'] >= 0).sum())
+        self.status.value = (f"phase diagram of <b>{html.escape(name)}</b>: {n}&times;{n} configurations (learning_rate "
+                             f"&times; {html.escape(knob)}), {d['steps']} steps, {ndiv} diverged (grey); "
+                             f"{self.last_update_seconds * 1e3:.0f} ms")
+        return self
 
     def set_start(self, x:float, y:float):
         "Start every algorithm at (`x`, `y`) and rerun (a click on the contour calls this)."

@@ -15,7 +15,8 @@ from .core import (ALGORITHMS, PROBLEMS, Problem, Trace, UnknownNameError, atomi
 # %% auto 0
 __all__ = ['PALETTE', 'DIVERGED_COLOR', 'FLOOR', 'KINDS', 'PLOTLY_JS', 'algorithm_color', 'plot_bounds', 'contour_trace',
            'theory_curve', 'trace_data', 'trace_index', 'paths_figure', 'accepted_hyperparameters', 'theory_rates',
-           'loss_figure', 'explainer_figure', 'static_explainer', 'show', 'save_html']
+           'loss_figure', 'explainer_figure', 'static_explainer', 'show', 'save_html', 'phase_data', 'phase_figure',
+           'phase_diagram']
 
 # %% ../nbs/80_viz.ipynb
 try:
@@ -390,3 +391,62 @@ def save_html(figs, path, *, title:str='optbench') -> Path:
            f"</head>\n<body>\n<h1>{t}</h1>\n" + "\n".join(f"<div class=\"figure\">{p}</div>" for p in parts)
            + "\n</body>\n</html>\n")
     return atomic_write(path, doc)
+
+# %% ../nbs/80_viz.ipynb
+def _phase_grid(values, default, name) -> np.ndarray:
+    a = np.asarray(default if values is None else values, float)
+    if a.ndim != 1 or a.size < 2 or not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(f"{name} must be a 1-D sequence of at least 2 positive numbers, got {values!r}.")
+    return a
+
+def phase_data(algorithm='gd', problem='quadratic', *, learning_rates=None, knob:str='kappa', values=None,
+               steps:int=200, target:float=1e-6, **fixed) -> dict:
+    "Final gaps and steps-to-`target` of `algorithm` over `learning_rates` x `values` of `knob` (one final-only sweep)."
+    p, alg = get_problem(problem), resolve_algorithm(algorithm)
+    if knob not in p.knobs or knob == 'noise':
+        raise ValueError(f"knob={knob!r} is not a curvature knob of {p.name}: use one of "
+                         f"{[k for k in p.knobs if k != 'noise']}.")
+    if p.fstar is None or p.fstar_fn is not None:
+        raise ValueError(f"{p.name} has no constant published f*, which a phase diagram of gaps needs.")
+    lo, hi, _ = p.knob_ranges.get(knob, (1.0, 1e3, True))
+    lrs = _phase_grid(learning_rates, np.geomspace(1e-3, 1.0, 25), 'learning_rates')
+    ks = _phase_grid(values, np.geomspace(max(lo, 1.0), min(hi, 1e3), 25), 'values')
+    fin = sweep(alg, p, steps, learning_rate=lrs, **{knob: ks}, record='final', target=p.fstar + target, **fixed).numpy()
+    gap = np.where(fin.diverged, np.nan, fin.value - p.fstar)
+    hit = np.where(fin.hit_step >= 0, fin.hit_step, np.nan).astype(float)
+    rate = None
+    if alg.rate is not None and p.curvature is not None:
+        hp = {**alg.defaults, **{k: v for k, v in fixed.items() if k in accepted_hyperparameters(alg)}}
+        rate = np.array([[float(alg.rate({**hp, 'learning_rate': lr}, *(float(c) for c in p.curvature({**p.knobs, **fixed, knob: k}))))
+                          for k in ks] for lr in lrs])
+    return dict(algorithm=alg.name, problem=p.name, knob=knob, learning_rates=lrs, values=ks, steps=steps, target=target,
+                gap=gap, hit=hit, diverged_at=fin.diverged_at, rate=rate, fixed=fixed)
+
+def phase_figure(data:dict, *, metric:str='gap', fig=None):
+    "Heat map of `phase_data`: log10 final gap (`metric='gap'`) or steps to the target (`'steps'`), diverged in grey."
+    if metric not in ('gap', 'steps'): raise ValueError(f"metric={metric!r} is unknown: use 'gap' or 'steps'.")
+    x, y = data['values'], data['learning_rates']
+    if metric == 'gap':
+        z, title = np.log10(np.maximum(data['gap'], FLOOR)), 'log<sub>10</sub>(f(x<sub>T</sub>) - f*)'
+    else: z, title = data['hit'], f"steps to f - f* ≤ {data['target']:g}"
+    div = np.where(data['diverged_at'] >= 0, 1.0, np.nan)
+    traces = [go.Heatmap(x=x, y=y, z=z, colorscale='Viridis', colorbar=dict(title=dict(text=title, side='right')),
+                         meta='phase', name=metric, hovertemplate=f"{data['knob']}=%{{x:.3g}}<br>η=%{{y:.3g}}<br>%{{z:.3g}}<extra></extra>"),
+              go.Heatmap(x=x, y=y, z=div, colorscale=[[0, '#b0b0b0'], [1, '#b0b0b0']], showscale=False, meta='phase_div',
+                         name='diverged', hovertemplate=f"{data['knob']}=%{{x:.3g}}<br>η=%{{y:.3g}}<br>diverged<extra></extra>")]
+    r = data['rate']
+    traces.append(go.Contour(x=x, y=y, z=np.zeros((len(y), len(x))) if r is None else r, meta='phase_theory',
+                             name='theory: rate = 1', showscale=False, hoverinfo='skip', visible=r is not None,
+                             contours=dict(coloring='none', start=1.0, end=1.0, size=1.0, showlabels=False),
+                             line=dict(color='white', width=2, dash='dash'), showlegend=r is not None))
+    if fig is None:
+        fig = go.Figure()
+        fig.update_layout(height=480, margin=dict(l=60, r=20, t=50, b=50), legend=dict(x=0.01, y=0.01))
+    fig.add_traces(traces)
+    fig.update_layout(title=f"{data['algorithm']} on {data['problem']}: {data['steps']} steps",
+                      xaxis=dict(type='log', title=data['knob']), yaxis=dict(type='log', title='learning_rate (η)'))
+    return fig
+
+def phase_diagram(algorithm='gd', problem='quadratic', *, metric:str='gap', **kwargs):
+    "The phase-diagram figure of `algorithm` on `problem` (see `phase_data` for the grid arguments)."
+    return phase_figure(phase_data(algorithm, problem, **kwargs), metric=metric)
