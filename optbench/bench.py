@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 import numpy as np
 import jax
-from .core import (ALGORITHMS, PROBLEMS, NoNoise, UnknownNameError, _suggest, atomic_write, get_problem,
-                           resolve_algorithm, sweep)
+from .core import (ALGORITHMS, PROBLEM_ORACLES, PROBLEMS, NoNoise, UnknownNameError, _suggest, atomic_write,
+                           get_problem, resolve_algorithm, sweep)
 
 # %% auto 0
 __all__ = ['LANDSCAPES', 'SUITES', 'DEFAULT_ALGORITHMS', 'TARGETS', 'COLUMNS', 'suite_problems', 'BenchConfig', 'make_config',
@@ -27,7 +27,8 @@ def _need(module:str):
 # %% ../nbs/90_bench.ipynb
 LANDSCAPES = ('quadratic', 'rosenbrock', 'himmelblau', 'beale', 'booth', 'matyas', 'six_hump_camel', 'goldstein_price')
 SUITES = {'mgh': ('optbench.problems', 'MGH'), 'global2d': ('optbench.global2d', 'GLOBAL2D'),
-          'logreg': ('optbench.datasets', 'DATASETS'), 'landscapes': None, 'all': ('mgh', 'global2d', 'logreg')}
+          'logreg': ('optbench.datasets', 'DATASETS'), 'landscapes': None, 'all': ('mgh', 'global2d', 'logreg'),
+          'bbob': ('optbench.coco', 'BBOB')}   # the 24 noiseless BBOB functions in 2-D through coco-experiment (extra: coco)
 
 def suite_problems(suite:str) -> list:
     "The problem names of `suite` (one of `SUITES`)."
@@ -99,6 +100,8 @@ def _skip_reason(alg, problem):
     import inspect
     if 'residual_fn' in alg.oracle and problem.residuals is None:
         return f"{alg.name} needs a least-squares problem; {problem.name} has no residuals"
+    missing = [k for k in alg.oracle if k in PROBLEM_ORACLES and k not in problem.oracles]
+    if missing: return f"{alg.name} needs the problem oracle {missing[0]!r}, which {problem.name} does not provide"
     if 'fstar' in inspect.signature(alg.make).parameters and 'fstar' not in alg.static and problem.fstar is None:
         return f"{alg.name} needs f*, which {problem.name} does not publish"
     return None
