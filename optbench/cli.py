@@ -10,7 +10,8 @@ import numpy as np
 from .core import ALGORITHMS, PROBLEMS, UnknownNameError, get_problem, resolve_algorithm, run
 
 # %% auto 0
-__all__ = ['GALLERY', 'cmd_list', 'summarize', 'cmd_run', 'cmd_bench', 'cmd_report', 'cmd_phase', 'cmd_gallery', 'parser', 'main']
+__all__ = ['GALLERY', 'cmd_list', 'summarize', 'cmd_run', 'cmd_bench', 'cmd_report', 'cmd_phase', 'cmd_sweep', 'cmd_gallery',
+           'parser', 'main']
 
 # %% ../nbs/92_cli.ipynb
 def _progress(i:int, n:int, label:str, t0:float, stream=None):
@@ -131,6 +132,27 @@ def cmd_phase(args) -> int:
     return 0
 
 # %% ../nbs/92_cli.ipynb
+def cmd_sweep(args) -> int:
+    "Run a grid of configurations (final values only) into resumable Parquet parts, optionally on a Dask cluster."
+    from optbench.distributed import grid_sweep, parse_grid
+    grids = {}
+    for g in args.grid or []:
+        if '=' not in g: raise ValueError(f"--grid expects NAME=SPEC (e.g. learning_rate=1e-3:1:50:log), got {g!r}.")
+        k, v = g.split('=', 1); grids[k] = parse_grid(v)
+    out = _out_path(Path(args.out) / 'config.json', '--out').parent
+    t0 = time.time()
+    df = grid_sweep(args.algorithm, args.problem, args.steps, out=out, chunk_size=args.chunk_size, scheduler=args.scheduler,
+                    seeds=args.seeds, target=args.target, precision=args.precision, overwrite=args.overwrite,
+                    progress=not args.quiet, **grids, **_parse_sets(args.set))
+    a = df.attrs
+    ndiv, nhit = int((df['diverged_at'] >= 0).sum()), int((df['hit_step'] >= 0).sum()) if args.target is not None else None
+    print(f"{args.algorithm} on {args.problem}: {len(df)} configurations x {args.steps} steps in {a['parts']} parts "
+          f"({a['computed']} computed, {a['on_disk']} found on disk) in {time.time() - t0:.1f}s; {ndiv} diverged"
+          + (f", {nhit} reached f <= {args.target:g}" if nhit is not None else ''))
+    print(f"results in {out}")
+    return 0
+
+# %% ../nbs/92_cli.ipynb
 GALLERY = [  # (problem, algorithms, slider parameter, values, fixed)
     ('quadratic', ('gd', 'heavy_ball', 'nesterov'), 'learning_rate', (0.01, 0.03, 0.1, 0.15, 0.18, 0.2), dict(kappa=10.)),
     ('quadratic', ('gd', 'heavy_ball', 'nesterov'), 'kappa', (1., 3., 10., 30., 100.), dict(learning_rate=0.015)),
@@ -197,6 +219,21 @@ def parser() -> argparse.ArgumentParser:
     ph.add_argument('--set', nargs='*', metavar='NAME=VALUE', help="other hyperparameters or knobs, e.g. momentum=0.5")
     ph.add_argument('--out', default='out/phase.html')
     ph.set_defaults(func=cmd_phase)
+    sw = sub.add_parser('sweep', help="run a large grid of configurations (final values) in resumable parts, optionally on Dask",
+                        description="Run ALGO on PROBLEM over the product of the --grid axes (and --seeds), recording the end "
+                                    "of each run only, in Parquet parts of --chunk-size configurations written atomically to "
+                                    "--out; rerunning resumes. --scheduler local starts a Dask cluster on this machine, "
+                                    "--scheduler tcp://HOST:PORT uses an existing one (workers must see --out).")
+    sw.add_argument('algorithm'); sw.add_argument('problem')
+    sw.add_argument('--grid', action='append', metavar='NAME=SPEC', help="an axis: a,b,c or start:stop:num[:log] (repeat it)")
+    sw.add_argument('--set', nargs='*', metavar='NAME=VALUE', help="fixed hyperparameters or knobs")
+    sw.add_argument('--steps', type=int, default=200); sw.add_argument('--seeds', type=int, default=None)
+    sw.add_argument('--chunk-size', type=int, default=10000); sw.add_argument('--target', type=float, default=None)
+    sw.add_argument('--scheduler', default=None, help="'local' or a Dask scheduler address (default: this process)")
+    sw.add_argument('--precision', default=None, choices=['float32', 'float64'])
+    sw.add_argument('--out', default='out/sweep'); sw.add_argument('--overwrite', action='store_true')
+    sw.add_argument('--quiet', action='store_true')
+    sw.set_defaults(func=cmd_sweep)
     g = sub.add_parser('gallery', help="write kernel-free explainers of several algorithms and landscapes to HTML")
     g.add_argument('--out', default='out/gallery'); g.add_argument('--steps', type=int, default=150)
     g.set_defaults(func=cmd_gallery)
