@@ -13,8 +13,8 @@ import optax
 # %% auto 0
 __all__ = ['Bounds', 'ORACLE_EXTRAS', 'PROBLEM_ORACLES', 'ALGORITHMS', 'PROBLEMS', 'UnknownNameError', 'Registry',
            'GaussianNoise', 'NoNoise', 'Problem', 'register_oracle', 'Algorithm', 'register', 'resolve_algorithm',
-           'Trace', 'Final', 'compile_count', 'check_problem', 'run', 'sweep', 'register_problem', 'get_problem',
-           'atomic_write', 'save_metrics']
+           'Trace', 'Final', 'compile_count', 'check_problem', 'run', 'sweep', 'run_configs', 'register_problem',
+           'get_problem', 'atomic_write', 'save_metrics']
 
 # %% ../nbs/00_core.ipynb
 class UnknownNameError(KeyError):
@@ -597,30 +597,67 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
     shape = tuple(v.size for v in axes.values()) + (() if seed_list is None else (seed_list.size,))
     mesh = np.meshgrid(*axes.values(), *([] if seed_list is None else [seed_list]), indexing='ij')
     flat = {k: m.ravel() for k, m in zip(axes, mesh)}
-    hp, static, knobs = _split_kwargs(alg, problem, {**scalars, **{k: v for k, v in flat.items()}})
     R = int(np.prod(shape)) if shape else 1
+    keys = np.zeros(R, np.uint32) if seed_list is None else mesh[-1].ravel().astype(np.uint32)
+    return _run_flat(alg, problem, steps, x0, flat, scalars, keys, shape, record, target, chunk_size, devices)
+
+def run_configs(opt, problem, steps:int, configs:dict, *, seeds=None, x0=None, record:str='full', target:float|None=None,
+                batch:int|None=None, devices=None, **fixed) -> Trace|Final:
+    "`run` on explicit configurations: `configs` maps names to equal-length 1-D arrays (zipped, not a product), `seeds` per configuration."
+    alg, problem, steps = resolve_algorithm(opt), _resolve_problem(problem), _steps(steps)
+    _check_record(record, target)
+    x0 = _start(problem, x0)
+    cols, R = {}, None
+    for k, v in configs.items():
+        try: a = np.asarray(v, dtype=float)
+        except (TypeError, ValueError): raise TypeError(f"configs[{k!r}] must be a 1-D sequence of numbers, got {v!r}.") from None
+        if a.ndim != 1 or a.size == 0: raise ValueError(f"configs[{k!r}] must be a non-empty 1-D sequence, got shape {a.shape}.")
+        if R is not None and a.size != R:
+            raise ValueError(f"configs[{k!r}] has {a.size} values but {next(iter(cols))!r} has {R}: one value per configuration.")
+        cols[k], R = a, a.size
+    if seeds is not None:
+        s = np.asarray(seeds)
+        if s.ndim != 1 or (R is not None and s.size != R) or s.size == 0:
+            raise ValueError(f"seeds must be a 1-D sequence with one seed per configuration ({R}), got shape {s.shape}.")
+        if s.dtype.kind not in 'iu' or s.min() < 0 or s.max() >= 2**32:
+            raise ValueError(f"seeds must be non-negative integers below 2**32, got {s.tolist()[:5]}...")
+        R = s.size
+    if R is None: raise ValueError("configs is empty and no seeds given: name at least one configuration, e.g. configs={'learning_rate': [0.1]}.")
+    if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < R):
+        raise ValueError(f"batch={batch!r} must be an integer >= the number of configurations ({R}).")
+    keys = np.asarray(np.zeros(R, int) if seeds is None else seeds, np.uint32)
+    return _run_flat(alg, problem, steps, x0, cols, fixed, keys, (R,), record, target, batch, devices, pad=batch is not None)
+
+def _run_flat(alg, problem, steps, x0, flat:dict, scalars:dict, keys, shape:tuple, record, target, chunk_size, devices,
+              pad:bool=False):
+    """The engine of `sweep` and `run_configs`: configuration r has the values flat[k][r] and PRNG seed keys[r]; values
+    in `scalars` are shared by all. Chunks of `chunk_size` configurations (the last one padded; with `pad` a single
+    chunk is padded too, so every call of a chunked computation has the same shape and arithmetic)."""
+    hp, static, knobs = _split_kwargs(alg, problem, {**scalars, **flat})
+    bad = sorted(set(flat) & {k for k, _ in static})
+    if bad: raise ValueError(f"{bad[0]} is a structural (static) hyperparameter of {alg.name}: it cannot vary per configuration.")
+    R = len(keys)
     dt = x0.dtype
     _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
     knobs = {**problem.knobs, **knobs}
     if record == 'final': knobs['_target'] = -np.inf if target is None else target
+    # values that vary per configuration are batched; the others are traced scalars shared by the whole batch
     hp, hp_shared = ({k: _arg(v, dt) for k, v in hp.items() if (np.ndim(v) > 0) == b} for b in (True, False))
     knobs, knobs_shared = ({k: _arg(v, dt) for k, v in knobs.items() if (np.ndim(v) > 0) == b} for b in (True, False))
-    seeds_flat = np.zeros(R, int) if seed_list is None else mesh[-1].ravel().astype(int)
-    keys = np.asarray(seeds_flat, np.uint32)    # PRNG keys are made from these inside the compiled function
     f = _runner(alg, static, problem.fn, problem.noise_model, steps, True, problem.residuals, problem.oracles, record)
     devs = _devices(devices)
-    C = R if chunk_size is None else max(1, min(int(chunk_size), R))
+    C = R if chunk_size is None else (int(chunk_size) if pad else max(1, min(int(chunk_size), R)))
     if len(devs) > 1: C = -(-C // len(devs)) * len(devs)          # every device gets the same number of configurations
     put = _sharder(devs)
     parts = []
     for s in range(0, R, C):
         n = min(C, R - s)
         if n == R == C:                                           # one chunk: no slicing, no copies, reshaped when jitted
-            return f(put(hp), hp_shared, put(knobs), knobs_shared, x0, put(keys), shape=shape if len(shape) > 1 else None)
+            return f(put(hp), hp_shared, put(knobs), knobs_shared, x0, put(keys), shape=shape if len(shape) != 1 else None)
         sl = lambda a: a[s:s + C]
-        pad = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], C - n, axis=0)]) if n < C else a
-        out = f(put(jax.tree.map(lambda a: pad(sl(a)), hp)), hp_shared, put(jax.tree.map(lambda a: pad(sl(a)), knobs)),
-                knobs_shared, x0, put(pad(sl(keys))))
+        padc = lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], C - n, axis=0)]) if n < C else a
+        out = f(put(jax.tree.map(lambda a: padc(sl(a)), hp)), hp_shared, put(jax.tree.map(lambda a: padc(sl(a)), knobs)),
+                knobs_shared, x0, put(padc(sl(keys))))
         parts.append(out if n == C else jax.tree.map(lambda a: a[:n], out))
     out = parts[0] if len(parts) == 1 else jax.tree.map(lambda *a: jnp.concatenate(a), *parts)
     return type(out)(*(a if a.shape[:1] == shape else a.reshape(shape + a.shape[1:]) for a in out))

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any, Callable
 import numpy as np
 import jax
-from .core import (Final, Trace, _arg, _check_fn, _check_record, _devices, _jsonable, _resolve_problem, _runner,
-                           _sharder, _split_kwargs, _start, _steps, atomic_write, resolve_algorithm)
+from .core import (Final, _check_fn, _check_record, _jsonable, _resolve_problem, _split_kwargs, _start, _steps,
+                           atomic_write, resolve_algorithm, run_configs)
 from .bench import _Bar, _problem
 
 # %% auto 0
-__all__ = ['PARAMS_MAX_DIM', 'RESULT_COLUMNS', 'CONNECT_TIMEOUT', 'run_configs', 'GridConfig', 'make_grid', 'part_path',
-           'write_part', 'compute_part', 'load_grid', 'grid_sweep', 'parse_grid']
+__all__ = ['PARAMS_MAX_DIM', 'RESULT_COLUMNS', 'CONNECT_TIMEOUT', 'GridConfig', 'make_grid', 'part_path', 'write_part',
+           'compute_part', 'load_grid', 'grid_sweep', 'parse_grid']
 
 # %% ../nbs/91_distributed.ipynb
 def _need(module:str):
@@ -23,52 +23,6 @@ def _need(module:str):
     try: return importlib.import_module(module)
     except ImportError:
         raise ImportError(f"optbench.distributed needs {module.split('.')[0]}: pip install 'optbench[dask]'") from None
-
-# %% ../nbs/91_distributed.ipynb
-def run_configs(opt, problem, steps:int, configs:dict, *, seeds=None, x0=None, record:str='full', target:float|None=None,
-                batch:int|None=None, devices=None, **fixed) -> Trace|Final:
-    "`run` on explicit configurations: `configs` maps names to equal-length 1-D arrays (zipped, not a product), `seeds` per configuration."
-    alg, problem, steps = resolve_algorithm(opt), _resolve_problem(problem), _steps(steps)
-    _check_record(record, target)
-    x0 = _start(problem, x0)
-    cols, R = {}, None
-    for k, v in configs.items():
-        try: a = np.asarray(v, dtype=float)
-        except (TypeError, ValueError): raise TypeError(f"configs[{k!r}] must be a 1-D sequence of numbers, got {v!r}.") from None
-        if a.ndim != 1 or a.size == 0: raise ValueError(f"configs[{k!r}] must be a non-empty 1-D sequence, got shape {a.shape}.")
-        if R is not None and a.size != R:
-            raise ValueError(f"configs[{k!r}] has {a.size} values but {next(iter(cols))!r} has {R}: one value per configuration.")
-        cols[k], R = a, a.size
-    if seeds is not None:
-        s = np.asarray(seeds)
-        if s.ndim != 1 or (R is not None and s.size != R) or s.size == 0:
-            raise ValueError(f"seeds must be a 1-D sequence with one seed per configuration ({R}), got shape {s.shape}.")
-        if s.dtype.kind not in 'iu' or s.min() < 0 or s.max() >= 2**32:
-            raise ValueError(f"seeds must be non-negative integers below 2**32, got {s.tolist()[:5]}...")
-        R = s.size
-    if R is None: raise ValueError("configs is empty and no seeds given: name at least one configuration, e.g. configs={'learning_rate': [0.1]}.")
-    B = R if batch is None else batch
-    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < R:
-        raise ValueError(f"batch={batch!r} must be an integer >= the number of configurations ({R}).")
-    devs = _devices(devices)
-    B = -(-int(B) // len(devs)) * len(devs)                                   # the same share for every device
-    hp, static, knobs = _split_kwargs(alg, problem, {**fixed, **cols})
-    bad = sorted(set(cols) & {k for k, _ in static})
-    if bad: raise ValueError(f"{bad[0]} is a structural (static) hyperparameter of {alg.name}: it cannot vary per configuration.")
-    dt = x0.dtype
-    _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
-    knobs = {**problem.knobs, **knobs}
-    if record == 'final': knobs['_target'] = -np.inf if target is None else target
-    # as in sweep: per-configuration values are batched, the others are traced scalars shared by the whole batch
-    pad = lambda a: np.concatenate([a, np.repeat(a[-1:], B - R, axis=0)]) if B > R else a
-    split = lambda d: ({k: pad(_arg(v, dt)) for k, v in d.items() if np.ndim(v) > 0},
-                       {k: _arg(v, dt) for k, v in d.items() if np.ndim(v) == 0})
-    (hp, hp_shared), (knobs, knobs_shared) = split(hp), split(knobs)
-    keys = pad(np.asarray(np.zeros(R, int) if seeds is None else seeds, np.uint32))
-    f = _runner(alg, static, problem.fn, problem.noise_model, steps, True, problem.residuals, problem.oracles, record)
-    put = _sharder(devs)
-    out = f(put(hp), hp_shared, put(knobs), knobs_shared, x0, put(keys))
-    return out if B == R else type(out)(*(a[:R] for a in out))
 
 # %% ../nbs/91_distributed.ipynb
 PARAMS_MAX_DIM = 16
