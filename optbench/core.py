@@ -582,12 +582,12 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
         raise ValueError(f"chunk_size={chunk_size!r} must be a positive integer or None.")
     axes = {}
     for k, v in grids.items():
-        if np.ndim(v) == 0: continue
+        if np.ndim(v) == 0 or k in alg.static: continue     # a structural value (e.g. a box as a tuple) is not an axis
         try: axes[k] = np.asarray(v, dtype=float)
         except (TypeError, ValueError): raise TypeError(f"sweep grid {k} must be a sequence of numbers, got {v!r}.") from None
     for k, v in axes.items():
         if v.ndim != 1 or v.size == 0: raise ValueError(f"sweep grid {k} must be a non-empty 1-D sequence, got shape {v.shape}.")
-    scalars = {k: v for k, v in grids.items() if np.ndim(v) == 0}
+    scalars = {k: v for k, v in grids.items() if k not in axes}
     seed_list = None
     if seeds is not None:
         seed_list = np.arange(seeds) if np.ndim(seeds) == 0 else np.asarray(seeds)
@@ -678,7 +678,7 @@ def _sharder(devs):
 
 # %% ../nbs/00_core.ipynb
 PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problems', 'optbench.global2d', 'optbench.datasets',
-                                        'optbench.optimizers.minimax'))
+                                        'optbench.optimizers.minimax', 'optbench.optimizers.bilevel'))
 
 def register_problem(name:str, make:Callable) -> Callable:
     "Add a problem constructor (returning a `Problem`) to `PROBLEMS`."
