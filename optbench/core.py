@@ -678,7 +678,8 @@ def _sharder(devs):
 
 # %% ../nbs/00_core.ipynb
 PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problems', 'optbench.global2d', 'optbench.datasets',
-                                        'optbench.optimizers.minimax', 'optbench.optimizers.bilevel'))
+                                        'optbench.optimizers.minimax', 'optbench.optimizers.bilevel',
+                                        'optbench.optimizers.constrained'))
 
 def register_problem(name:str, make:Callable) -> Callable:
     "Add a problem constructor (returning a `Problem`) to `PROBLEMS`."

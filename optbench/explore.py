@@ -24,7 +24,8 @@ except ImportError as e:  # optional extra
                       "(pip install 'optbench[viz]').") from e
 
 # %% ../nbs/81_explore.ipynb
-SUITE_MODULES = ('optbench.problems', 'optbench.datasets', 'optbench.optimizers.minimax', 'optbench.coco')   # suites and games: not in the menu
+SUITE_MODULES = ('optbench.problems', 'optbench.datasets', 'optbench.optimizers.minimax', 'optbench.coco',
+                 'optbench.optimizers.bilevel', 'optbench.optimizers.constrained', 'optbench.optimizers.stochastic')   # suites and games: not in the menu
 
 def landscapes() -> list:
     "Names of the registered 2-D problems (the ones with a contour plot), without the benchmark-suite problems."
