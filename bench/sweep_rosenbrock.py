@@ -12,12 +12,8 @@ largest difference of the final iterates, and a JSON summary.
 import argparse, json, math, resource, statistics, time
 import numpy as np
 import jax, jax.numpy as jnp, optax
+from _timing import median_time as _time
 
-def _time(f, n):
-    ts = []
-    for i in range(n):
-        t0 = time.perf_counter(); jax.block_until_ready(f(i)); ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -11,13 +11,8 @@ Prints one line per measurement and a JSON summary on the last line.
 import argparse, json, math, statistics, time
 import numpy as np
 import jax, jax.numpy as jnp, optax
+from _timing import median_time as _time
 
-def _time(f, n):
-    "Median wall time of n calls of f (each blocked until ready)."
-    ts = []
-    for i in range(n):
-        t0 = time.perf_counter(); jax.block_until_ready(f(i)); ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
