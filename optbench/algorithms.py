@@ -10,7 +10,8 @@ from .core import ALGORITHMS, Algorithm, UnknownNameError, register
 
 # %% ../nbs/05_algorithms.ipynb
 from .optimizers import (first_order, adaptive, parameter_free, second_order, preconditioners, coordinate,
-                                  minimax, bilevel, online, constrained, zeroth_order)
+                                  minimax, bilevel, online, constrained, zeroth_order,
+                                  stochastic)
 
 # %% ../nbs/05_algorithms.ipynb
 def families() -> dict:

@@ -679,7 +679,7 @@ def _sharder(devs):
 # %% ../nbs/00_core.ipynb
 PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problems', 'optbench.global2d', 'optbench.datasets',
                                         'optbench.optimizers.minimax', 'optbench.optimizers.bilevel',
-                                        'optbench.optimizers.constrained'))
+                                        'optbench.optimizers.constrained', 'optbench.optimizers.stochastic'))
 
 def register_problem(name:str, make:Callable) -> Callable:
     "Add a problem constructor (returning a `Problem`) to `PROBLEMS`."
