@@ -197,8 +197,17 @@ class Algorithm:
 
 ALGORITHMS = Registry('algorithm', plugins=('optbench.algorithms',))
 
+def _notebook_wins(old, new) -> bool:
+    """While a family notebook runs, its own definitions (module `__main__`) must not be replaced by the exported copy
+    of the same notebook, which a registry imports as a plugin on its first miss: that would switch the functions (and
+    the compiled code) in the middle of the notebook."""
+    mod = lambda f: getattr(getattr(f, 'func', f), '__module__', None)
+    return old is not None and mod(old) == '__main__' and mod(new) != '__main__'
+
 def register(name:str, make:Callable, family:str, **meta) -> Algorithm:
     "Add an algorithm to `ALGORITHMS` (one call per algorithm, in its family notebook)."
+    old = dict.get(ALGORITHMS, name)
+    if old is not None and _notebook_wins(old.make, make): return old
     ALGORITHMS[name] = alg = Algorithm(name, make, family, **meta)
     return alg
 
@@ -683,6 +692,7 @@ PROBLEMS = Registry('problem', plugins=('optbench.landscapes', 'optbench.problem
 
 def register_problem(name:str, make:Callable) -> Callable:
     "Add a problem constructor (returning a `Problem`) to `PROBLEMS`."
+    if _notebook_wins(dict.get(PROBLEMS, name), make): return dict.get(PROBLEMS, name)
     PROBLEMS[name] = make
     return make
 
