@@ -10,6 +10,7 @@ import numpy as np
 import jax, jax.numpy as jnp
 import optax
 from ..core import NoNoise, Problem, get_problem, register, register_problem
+from ..datasets import _check_int
 
 # %% auto 0
 __all__ = ['FINITE_SUMS', 'ORDERS', 'BatchGrad', 'BatchValue', 'finite_sum', 'NoisyLeastSquares', 'fs_least_squares',
@@ -44,11 +45,6 @@ def finite_sum(problem, name:str|None=None) -> Problem:
                                         'n_samples': int(n)})
 
 # %% ../../nbs/34_stochastic.ipynb
-def _check_int(where:str, name:str, v, lo:int) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-        raise ValueError(f"{where}: {name}={v!r} must be an integer >= {lo}.")
-    return int(v)
-
 @dataclasses.dataclass(frozen=True)
 class NoisyLeastSquares:
     "Finite sum (2): f_i(x) = (a_i^T (x - x_o) - noise e_i)^2 / 2 with `samples` x `features` data, condition `kappa`, `seed`."
