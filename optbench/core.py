@@ -337,8 +337,8 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     "The scan (pure; jitted and vmapped by `run` and `sweep`). `noisy`: traced bool choosing the noisy scan."
     opt = alg.make(**dict(static_hp), **hp)
     if not isinstance(opt, optax.GradientTransformationExtraArgs): opt = optax.with_extra_args_support(opt)
-    final = record == 'final'
-    if final:
+    final, track_hit = record in ('final', 'final_target'), record == 'final_target'
+    if track_hit:                                                # the first hit of a target is tracked only when one is given
         knobs = dict(knobs); target = jnp.asarray(knobs.pop('_target'), x0.dtype)   # not a knob of fn
     extras = _oracle(fn, knobs, alg.oracle, residuals, problem_oracles)
     vg = jax.value_and_grad(fn)
@@ -350,7 +350,7 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
 
     def scan(with_noise:bool):
         def step(carry, k):
-            (x, state, key, calls, div), rec = carry[:5], carry[5:]
+            x, state, key, calls, div, rec = carry
             v, g = vg(x, knobs)
             div = jnp.where((div < 0) & ~(jnp.isfinite(v) & jnp.all(jnp.isfinite(g))), k, div)
             gt = g
@@ -366,24 +366,32 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
                 # keep only the last finite iterate, the best value and the first hit of the target (its value and
                 # gradient norm are evaluated once after the scan); a non-finite x_{k+1} needs no check of its own:
                 # f(x_{k+1}) is then not finite either and step k+1 flags it, the same step the full history reports
-                xf, best, hit, cf, hit_calls = rec
+                # every field kept costs a kernel per step, so only what is asked for is tracked: the target's first hit
+                # only with a target, the calls only for methods that spend extra ones (else they follow from the step)
                 alive = div < 0
-                hit_now = (hit < 0) & alive & (v <= target)
-                rec = (jnp.where(alive, x, xf), jnp.where(alive, jnp.minimum(best, v), best), jnp.where(hit_now, k, hit))
-                rec += (jnp.where(alive, calls, cf), jnp.where(hit_now, calls, hit_calls)) if has_extra else (cf, hit_calls)
-                return (x_new, new_state, key, new_calls, div) + rec, None
+                new = dict(xf=jnp.where(alive, x, rec['xf']), best=jnp.where(alive, jnp.minimum(rec['best'], v), rec['best']))
+                if has_extra: new['cf'] = jnp.where(alive, calls, rec['cf'])
+                if track_hit:
+                    hit_now = (rec['hit'] < 0) & alive & (v <= target)
+                    new['hit'] = jnp.where(hit_now, k, rec['hit'])
+                    if has_extra: new['hit_calls'] = jnp.where(hit_now, calls, rec['hit_calls'])
+                return (x_new, new_state, key, new_calls, div, new), None
             out = (x, v, jnp.linalg.norm(g))                     # x_k, f(x_k), |grad f(x_k)|
             if has_extra: out = out + (calls,)                   # oracle calls spent before x_k
             if has_ss: out = out + (jnp.where(k < steps, jnp.asarray(_find_field(new_state, 'step_size'), x0.dtype), nan),)
             div = jnp.where((div < 0) & (k < steps) & ~jnp.all(jnp.isfinite(x_new)), k + 1, div)
-            return (x_new, new_state, key, new_calls, div), out
+            return (x_new, new_state, key, new_calls, div, rec), out
         i32 = lambda v: jnp.array(v, jnp.int32)
-        rec0 = (x0, jnp.array(jnp.inf, x0.dtype), i32(-1), i32(0), i32(-1)) if final else ()
-        carry0 = (x0, state0, key, i32(0), i32(-1)) + rec0
+        rec0 = {}
+        if final:
+            rec0 = dict(xf=x0, best=jnp.array(jnp.inf, x0.dtype))
+            if has_extra: rec0['cf'] = i32(0)
+            if track_hit: rec0.update(hit=i32(-1), **({'hit_calls': i32(-1)} if has_extra else {}))
+        carry0 = (x0, state0, key, i32(0), i32(-1), rec0)
         # steps + 1 iterations: the last one only records x_T (its update is discarded), so the history needs no
         # concatenation afterwards, which would copy every array once more
         carry, hist = jax.lax.scan(step, carry0, jnp.arange(steps + 1, dtype=jnp.int32))
-        return (carry[4], carry[5:]) if final else (carry[4], hist)
+        return (carry[4], carry[5]) if final else (carry[4], hist)
 
     # The noise decision is loop-invariant, so it is taken once, outside the scan: a noise-free run draws no random
     # numbers at all (threefry would otherwise dominate the cost of a step on a 2-D landscape).
@@ -392,9 +400,11 @@ def _trajectory(alg:Algorithm, static_hp:tuple, fn, noise_model, steps:int, hp:d
     elif noisy is True: div, hist = scan(True)
     else: div, hist = jax.lax.cond(noisy, lambda: scan(True), lambda: scan(False))
     if final:
-        xf, best, hit, cf, hit_calls = hist
-        if not has_extra:                                        # one oracle call per step: calls = step index
-            cf = jnp.where(div < 0, steps, jnp.maximum(div - 1, 0)); hit_calls = hit
+        xf, best = hist['xf'], hist['best']
+        hit = hist.get('hit', jnp.array(-1, jnp.int32))
+        if has_extra: cf, hit_calls = hist['cf'], hist.get('hit_calls', hit)
+        else:                                                    # one oracle call per step: calls = step index
+            cf, hit_calls = jnp.where(div < 0, steps, jnp.maximum(div - 1, 0)), hit
         vf, gf = vg(xf, knobs)
         ok = (div < 0) | (div > 0)                               # diverged at step 0: no finite point at all
         return Final(xf, jnp.where(ok, vf, nan), jnp.where(ok, jnp.linalg.norm(gf), nan), cf, best, hit, hit_calls, div)
@@ -567,7 +577,7 @@ def run(opt, problem, steps:int=100, *, key=0, x0=None, record:str='full', targe
     _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
     hp = {k: _arg(v, dt) for k, v in hp.items()}
     knobs = {k: _arg(v, dt) for k, v in {**problem.knobs, **knobs}.items()}
-    if record == 'final': knobs['_target'] = _arg(-np.inf if target is None else target, dt)
+    if target is not None: knobs['_target'], record = _arg(target, dt), 'final_target'
     f = _runner(alg, static, problem.fn, problem.noise_model, steps, False, problem.residuals, problem.oracles, record)
     return f(hp, knobs, x0, _key(key))
 
@@ -604,11 +614,18 @@ def sweep(opt, problem, steps:int=100, *, seeds:int|Sequence[int]|None=None, x0=
         if seed_list.dtype.kind not in 'iu' or seed_list.min() < 0 or seed_list.max() >= 2**32:
             raise ValueError(f"seeds must be non-negative integers below 2**32, got {seed_list.tolist()}.")
     shape = tuple(v.size for v in axes.values()) + (() if seed_list is None else (seed_list.size,))
-    mesh = np.meshgrid(*axes.values(), *([] if seed_list is None else [seed_list]), indexing='ij')
-    flat = {k: m.ravel() for k, m in zip(axes, mesh)}
-    R = int(np.prod(shape)) if shape else 1
-    keys = np.zeros(R, np.uint32) if seed_list is None else mesh[-1].ravel().astype(np.uint32)
+    R = math.prod(shape)
+    # the flattened Cartesian product in C order: each axis repeated by the sizes after it, tiled by those before it
+    flat_axis = lambda v, i: np.tile(np.repeat(v, math.prod(shape[i + 1:])), math.prod(shape[:i]))
+    flat = {k: flat_axis(v, i) for i, (k, v) in enumerate(axes.items())}
+    keys = _zero_keys(R) if seed_list is None else flat_axis(seed_list, len(shape) - 1).astype(np.uint32)
     return _run_flat(alg, problem, steps, x0, flat, scalars, keys, shape, record, target, chunk_size, devices)
+
+@functools.lru_cache(maxsize=64)
+def _zero_keys(R:int):
+    "The seeds of a sweep without `seeds` (all 0), shared between calls (read-only)."
+    a = np.zeros(R, np.uint32); a.flags.writeable = False
+    return a
 
 def run_configs(opt, problem, steps:int, configs:dict, *, seeds=None, x0=None, record:str='full', target:float|None=None,
                 batch:int|None=None, devices=None, **fixed) -> Trace|Final:
@@ -649,7 +666,7 @@ def _run_flat(alg, problem, steps, x0, flat:dict, scalars:dict, keys, shape:tupl
     dt = x0.dtype
     _check_fn(problem.fn, problem.name, problem.dim, dt, tuple(problem.knobs))
     knobs = {**problem.knobs, **knobs}
-    if record == 'final': knobs['_target'] = -np.inf if target is None else target
+    if target is not None: knobs['_target'], record = target, 'final_target'
     # values that vary per configuration are batched; the others are traced scalars shared by the whole batch
     hp, hp_shared = ({k: _arg(v, dt) for k, v in hp.items() if (np.ndim(v) > 0) == b} for b in (True, False))
     knobs, knobs_shared = ({k: _arg(v, dt) for k, v in knobs.items() if (np.ndim(v) > 0) == b} for b in (True, False))
