@@ -24,6 +24,16 @@ def _check_game(z, name:str):
         raise ValueError(f"{name} needs the parameters of a game as one 1-D array z = (x, y) of even length (first half "
                          f"minimises, second half maximises), got {what}: concatenate x and y, e.g. jnp.concatenate([x, y]).")
 
+def _game_method(name:str, init, update) -> optax.GradientTransformationExtraArgs:
+    "The transformation of a game method `name`: `init` and `update` get parameters checked to be one z = (x, y)."
+    def checked_init(params):
+        _check_game(params, name)
+        return init(params)
+    def checked_update(grads, state, params=None, **extra_args):
+        _check_game(grads if params is None else params, name)
+        return update(grads, state, params, **extra_args)
+    return optax.GradientTransformationExtraArgs(checked_init, checked_update)
+
 def _signs(z):
     "S = diag(+1 on the first half, -1 on the second half) as a vector (eq. 1)."
     d = z.shape[0]
@@ -71,12 +81,10 @@ class GameState(NamedTuple):
 def gda(learning_rate=0.05, timescale=1.) -> optax.GradientTransformationExtraArgs:
     "Simultaneous gradient descent-ascent with stepsizes `learning_rate` (x) and `timescale` * `learning_rate` (y)."
     def init(params):
-        _check_game(params, 'gda')
         return GameState(jnp.zeros([], jnp.int32))
     def update(grads, state, params=None, **extra_args):
-        _check_game(grads, 'gda')
         return -_stepsizes(grads, learning_rate, timescale) * _signs(grads) * grads, state   # eq. (4)
-    return optax.GradientTransformationExtraArgs(init, update)
+    return _game_method('gda', init, update)
 
 register('gda', gda, 'minimax',
          paper='Arrow, Hurwicz & Uzawa 1958, "Studies in Linear and Non-linear Programming", Stanford University Press',
@@ -88,17 +96,15 @@ register('gda', gda, 'minimax',
 def gda_alternating(learning_rate=0.1, timescale=1.) -> optax.GradientTransformationExtraArgs:
     "Alternating GDA: x steps with `learning_rate`, then y with `timescale` * `learning_rate` at the new x."
     def init(params):
-        _check_game(params, 'gda_alternating')
         return GameState(jnp.zeros([], jnp.int32))
     def update(grads, state, params, grad_fn, **extra_args):
-        _check_game(params, 'gda_alternating')
         d, D, S = params.shape[0], _stepsizes(params, learning_rate, timescale), _signs(params)
         is_x = jnp.arange(d) < d // 2
         ux = jnp.where(is_x, -D * grads, 0.)                       # eq. (5), x_{k+1} - x_k
         g2 = grad_fn(params + ux)                                  # gradient at (x_{k+1}, y_k)
         u = jnp.where(is_x, ux, -D * S * g2)                       # eq. (5), y_{k+1} - y_k = +tau eta grad_y f
         return u, GameState(jnp.ones([], jnp.int32))
-    return optax.GradientTransformationExtraArgs(init, update)
+    return _game_method('gda_alternating', init, update)
 
 register('gda_alternating', gda_alternating, 'minimax',
          paper='Bailey, Gidel & Piliouras 2020, "Finite Regret and Cycles with Fixed Step-Size via Alternating Gradient Descent-Ascent", COLT',
@@ -116,12 +122,10 @@ def _extragradient(D, grads, params, grad_fn):
 def extragradient(learning_rate=0.1) -> optax.GradientTransformationExtraArgs:
     "Korpelevich's extragradient with stepsize `learning_rate` (one extra gradient per step)."
     def init(params):
-        _check_game(params, 'extragradient')
         return GameState(jnp.zeros([], jnp.int32))
     def update(grads, state, params, grad_fn, **extra_args):
-        _check_game(params, 'extragradient')
         return _extragradient(_stepsizes(params, learning_rate), grads, params, grad_fn)
-    return optax.GradientTransformationExtraArgs(init, update)
+    return _game_method('extragradient', init, update)
 
 register('extragradient', extragradient, 'minimax',
          paper='Korpelevich 1976, "The extragradient method for finding saddle points and other problems", Ekonomika i Matematicheskie Metody 12',
@@ -138,15 +142,13 @@ class OptimisticState(NamedTuple):
 def optimistic_gd(learning_rate=0.1) -> optax.GradientTransformationExtraArgs:
     "Optimistic GD = Popov's past extragradient, with stepsize `learning_rate` (one gradient per step)."
     def init(params):
-        _check_game(params, 'optimistic_gd')
         return OptimisticState(jnp.zeros_like(params), jnp.zeros([], bool), jnp.zeros([], jnp.int32))
     def update(grads, state, params=None, **extra_args):
-        _check_game(grads, 'optimistic_gd')
         F = _signs(grads) * grads
         prev = jnp.where(state.started, state.previous, F)
         u = -learning_rate * (2 * F - prev)                        # eq. (7)
         return u, OptimisticState(F, jnp.ones([], bool), state.extra_calls)
-    return optax.GradientTransformationExtraArgs(init, update)
+    return _game_method('optimistic_gd', init, update)
 
 register('optimistic_gd', optimistic_gd, 'minimax',
          paper='Popov 1980, "A modification of the Arrow-Hurwicz method for search of saddle points", Math. Notes 28; '
@@ -158,12 +160,10 @@ register('optimistic_gd', optimistic_gd, 'minimax',
 def two_timescale_eg(learning_rate=0.05, timescale=4.) -> optax.GradientTransformationExtraArgs:
     "Two-timescale extragradient: stepsizes `learning_rate` (x) and `timescale` * `learning_rate` (y)."
     def init(params):
-        _check_game(params, 'two_timescale_eg')
         return GameState(jnp.zeros([], jnp.int32))
     def update(grads, state, params, grad_fn, **extra_args):
-        _check_game(params, 'two_timescale_eg')
         return _extragradient(_stepsizes(params, learning_rate, timescale), grads, params, grad_fn)   # eq. (8)
-    return optax.GradientTransformationExtraArgs(init, update)
+    return _game_method('two_timescale_eg', init, update)
 
 register('two_timescale_eg', two_timescale_eg, 'minimax',
          paper='Chae, Kim & Kim 2024, "Two-timescale Extragradient for Finding Local Minimax Points", ICLR',
@@ -187,10 +187,8 @@ def proximal_point(learning_rate=0.5, tol=1e-12, solver:str='newton', inner_step
         raise ValueError(f"inner_steps={inner_steps!r} must be a positive integer (inner iterations per step), e.g. inner_steps=5.")
     newton = solver == 'newton'
     def init(params):
-        _check_game(params, 'proximal_point')
         return ProximalPointState(jnp.zeros([], jnp.int32), jnp.zeros([], params.dtype))
     def update(grads, state, params, grad_fn, hvp_fn, **extra_args):
-        _check_game(params, 'proximal_point')
         z, S, eta, d = params, _signs(params), learning_rate, params.shape[0]
         Fz = S * grads
         thr = jnp.maximum(tol, 100 * jnp.finfo(z.dtype).eps) * (jnp.linalg.norm(z) + eta * jnp.linalg.norm(Fz))
@@ -208,7 +206,7 @@ def proximal_point(learning_rate=0.5, tol=1e-12, solver:str='newton', inner_step
         c0 = (z - eta * Fz, jnp.zeros([], jnp.int32), jnp.zeros([], jnp.int32), jnp.zeros([], z.dtype), jnp.zeros([], bool))
         w, _, calls, res, _ = jax.lax.while_loop(lambda c: (c[1] < inner_steps) & ~c[4], body, c0)
         return w - z, ProximalPointState(calls, res)
-    return optax.GradientTransformationExtraArgs(init, update)
+    return _game_method('proximal_point', init, update)
 
 register('proximal_point', proximal_point, 'minimax',
          paper='Rockafellar 1976, "Monotone operators and the proximal point algorithm", SIAM J. Control Optim. 14(5)',
