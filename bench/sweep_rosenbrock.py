@@ -77,7 +77,7 @@ def main(argv=None):
     err = float(np.max(np.abs(xs_ours[ok] - xs_ref[ok]))) if ok.any() else float('nan')
     ratio = t_ref / t_ours
     if summary_too:   # the two summaries agree: same divergence steps, best values to rounding (float32: chaotic paths differ)
-        xs_s, _, _, best_s, div_s = (np.asarray(v) for v in ref_summary(LR, B1))
+        div_s = np.asarray(ref_summary(LR, B1)[4])
         div_match = float(np.mean(np.asarray(got.diverged_at).reshape(R) == div_s))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"device {jax.devices()[0]}  {R} Adam configurations x {T} steps, record={a.record}, dtype {dt}")
