@@ -450,8 +450,21 @@ def _runner(alg, static_hp, fn, noise_model, steps, batched:bool, residuals=None
                 out = jax.vmap(lambda h, kn, k: f({**hp_shared, **h}, {**knobs_shared, **kn}, x0, k, noisy=noisy))(hp, knobs, keys)
                 # the grid's shape, when the whole grid is one batch: reshaping here saves a dispatch per output array
                 return out if shape is None else jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), out)
-        _RUNNERS[key] = jax.jit(f, static_argnames=('shape',)) if batched else jax.jit(f)
+        jit = functools.partial(jax.jit, compiler_options=_compiler_options(batched))
+        _RUNNERS[key] = jit(f, static_argnames=('shape',)) if batched else jit(f)
     return _RUNNERS[key]
+
+def _compiler_options(batched:bool) -> dict:
+    """XLA options for the batched runs of `sweep` on CPU, where a step over a batch of small problems is a dozen tiny
+    loops over a few thousand numbers each. Letting LLVM use 512-bit vectors (two 256-bit registers per operation on a
+    machine without AVX-512) cuts the loop overhead of each; region-based copy insertion drops two copies of the
+    loop-carried iterate per step. Measured on a 2-core CPU: 1000 Adam configurations on 2-D Rosenbrock 10% faster,
+    logistic regression and least-squares sweeps 4-35% faster, bit-identical results for elementwise methods (methods
+    with dot products, such as L-BFGS, may differ in the last bit: the order of a reduction's additions can change).
+    Single runs (`run`) keep the defaults: they are not loop-overhead bound, and their results stay bit-identical
+    to earlier versions."""
+    if not batched or jax.default_backend() != 'cpu': return {}
+    return {'xla_cpu_prefer_vector_width': 512, 'xla_cpu_copy_insertion_use_region_analysis': True}
 
 def compile_count() -> int:
     "Number of compilations made so far by `run` and `sweep`."
