@@ -450,21 +450,33 @@ def _runner(alg, static_hp, fn, noise_model, steps, batched:bool, residuals=None
                 out = jax.vmap(lambda h, kn, k: f({**hp_shared, **h}, {**knobs_shared, **kn}, x0, k, noisy=noisy))(hp, knobs, keys)
                 # the grid's shape, when the whole grid is one batch: reshaping here saves a dispatch per output array
                 return out if shape is None else jax.tree.map(lambda a: a.reshape(shape + a.shape[1:]), out)
-        jit = functools.partial(jax.jit, compiler_options=_compiler_options(batched))
+        opts = _compiler_options(batched)
+        jit = functools.partial(jax.jit, compiler_options=opts) if opts else jax.jit
         _RUNNERS[key] = jit(f, static_argnames=('shape',)) if batched else jit(f)
     return _RUNNERS[key]
+
+_CPU_OPTIONS = {'xla_cpu_prefer_vector_width': 512, 'xla_cpu_copy_insertion_use_region_analysis': True}
 
 def _compiler_options(batched:bool) -> dict:
     """XLA options for the batched runs of `sweep` on CPU, where a step over a batch of small problems is a dozen tiny
     loops over a few thousand numbers each. Letting LLVM use 512-bit vectors (two 256-bit registers per operation on a
     machine without AVX-512) cuts the loop overhead of each; region-based copy insertion drops two copies of the
     loop-carried iterate per step. Measured on a 2-core CPU: 1000 Adam configurations on 2-D Rosenbrock 10% faster,
-    logistic regression and least-squares sweeps 4-35% faster, bit-identical results for elementwise methods (methods
+    logistic regression and least-squares sweeps 4-35% faster, bit-identical iterates for elementwise methods (methods
     with dot products, such as L-BFGS, may differ in the last bit: the order of a reduction's additions can change).
     Single runs (`run`) keep the defaults: they are not loop-overhead bound, and their results stay bit-identical
     to earlier versions."""
     if not batched or jax.default_backend() != 'cpu': return {}
-    return {'xla_cpu_prefer_vector_width': 512, 'xla_cpu_copy_insertion_use_region_analysis': True}
+    return dict(_accepted_options(tuple(_CPU_OPTIONS.items())))
+
+@functools.lru_cache(maxsize=None)
+def _accepted_options(options:tuple) -> tuple:
+    """The `options` that this jax and XLA accept (older versions lack `jax.jit(compiler_options=...)` or an option),
+    probed once per process by compiling x + 1: together first, then one by one."""
+    def ok(opts):
+        try: jax.jit(lambda x: x + 1, compiler_options=dict(opts)).lower(np.float32(0)).compile(); return True
+        except Exception: return False       # TypeError (no such argument) or XLA's INVALID_ARGUMENT (no such option)
+    return options if ok(options) else tuple(o for o in options if ok((o,)))
 
 def compile_count() -> int:
     "Number of compilations made so far by `run` and `sweep`."
